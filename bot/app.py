@@ -1,0 +1,32 @@
+"""Builds the bot's parts from settings; every entry point (CLI, Telegram) starts here."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from bot.config import Settings
+from bot.content.catalog import Catalog
+from bot.content.loader import load_catalog
+from bot.dialog.buttons import ButtonSigner
+from bot.dialog.engine import Engine
+from bot.i18n import UiText
+from bot.understanding.reader import Reader
+
+
+@dataclass(frozen=True)
+class Parts:
+    catalog: Catalog
+    engine: Engine
+
+
+def build_engine(settings: Settings, *, ephemeral_buttons: bool = False) -> Parts:
+    """Loads content and catalogs and builds the engine (raises ContentError on bad content).
+
+    `ephemeral_buttons` signs buttons with a random key: fine for a terminal session whose
+    buttons never outlive the process.
+    """
+    catalog = load_catalog(settings.content_dir)
+    key = secrets.token_bytes(32) if ephemeral_buttons else settings.button_key()
+    engine = Engine(catalog, Reader(catalog), UiText(settings.locales_dir), ButtonSigner(key))
+    return Parts(catalog, engine)

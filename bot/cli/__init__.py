@@ -1,0 +1,1 @@
+"""The `migrant-bot` command line."""

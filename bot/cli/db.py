@@ -1,0 +1,20 @@
+"""`migrant-bot db upgrade`: brings the database schema to the latest migration."""
+
+from __future__ import annotations
+
+import argparse
+
+from bot.config import Settings
+from bot.storage.database import make_engine, upgrade
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("db", help="database maintenance")
+    actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+    actions.add_parser("upgrade", help="apply all migrations").set_defaults(handler=handle_upgrade)
+
+
+def handle_upgrade(args: argparse.Namespace, settings: Settings) -> int:
+    upgrade(make_engine(settings.database_url))
+    print("database schema is up to date")
+    return 0

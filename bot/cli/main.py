@@ -1,0 +1,38 @@
+"""`migrant-bot`: one entry point, a sub-command per chore."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from bot.cli import ask, chat, check, content, db, evaluate, run
+from bot.config import Settings
+
+COMMANDS = (ask, chat, check, content, db, evaluate, run)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="migrant-bot",
+        description="Information bot for migrants in southern Mexico (es, en, fr, ht).",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for module in COMMANDS:
+        module.register(sub)
+    args = parser.parse_args(argv)
+    settings = Settings()
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        return int(args.handler(args, settings))
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,33 @@
+"""Settings from environment variables and an optional `.env` (see .env.example)."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from pydantic import SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Everything a deployment can change; secrets are SecretStr so they never print."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    telegram_bot_token: SecretStr | None = None
+    telegram_api_base_url: str = "https://api.telegram.org/bot"
+    database_url: str = f"sqlite:///{PROJECT_ROOT / 'data' / 'migrant-bot.sqlite3'}"
+    content_dir: Path = PROJECT_ROOT / "content"
+    locales_dir: Path = PROJECT_ROOT / "locales"
+    button_secret: SecretStr | None = None
+    log_level: str = "INFO"
+
+    def button_key(self) -> bytes:
+        """The key that signs buttons: set, else derived from the token, so every worker
+        of one bot agrees without extra configuration."""
+        if self.button_secret:
+            return self.button_secret.get_secret_value().encode()
+        token = self.telegram_bot_token.get_secret_value() if self.telegram_bot_token else ""
+        return hashlib.sha256(f"migrant-bot buttons|{token}".encode()).digest()

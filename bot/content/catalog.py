@@ -1,0 +1,83 @@
+"""Validated content models; the loader builds them, everything else reads them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from bot.languages import Lang
+
+ID_PATTERN = r"^[a-z][a-z0-9_]{1,40}$"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Intent(_Strict):
+    """A question people ask, how they ask it, and the answer in each language."""
+
+    id: str = Field(pattern=ID_PATTERN)
+    topic: str = Field(pattern=ID_PATTERN)
+    title: dict[Lang, str]
+    urgent: bool = False
+    handoff: bool = False
+    related: list[str] = []
+    source: str = Field(min_length=3)
+    reviewed: dt.date
+    answer: dict[Lang, str]
+    examples: dict[Lang, list[str]]
+
+
+class Place(_Strict):
+    """A care center; unknown facts stay None so nobody reads an invented one."""
+
+    id: str = Field(pattern=ID_PATTERN)
+    intent: str
+    name: dict[Lang, str]
+    aliases: list[str] = []
+    town: str
+    latitude: float = Field(ge=-90, le=90)
+    longitude: float = Field(ge=-180, le=180)
+    coordinates_exact: bool = False
+    serves: dict[Lang, str]
+    services: list[str] = []
+    address: str | None = None
+    hours: str | None = None
+    phone: str | None = None
+    source: str = Field(min_length=3)
+    reviewed: dt.date
+
+
+class Topic(_Strict):
+    """A main-menu entry that opens a sub-menu of its intents."""
+
+    id: str = Field(pattern=ID_PATTERN)
+    title: dict[Lang, str]
+    intents: list[str] = Field(min_length=1)
+
+
+class Lexicon(_Strict):
+    """How people of one language really spell words, and which words carry no meaning."""
+
+    language: Lang | Literal["all"]
+    replacements: dict[str, str] = {}
+    stopwords: list[str] = []
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """Everything loaded from one content folder, already cross-checked."""
+
+    intents: dict[str, Intent]
+    places: dict[str, Place]
+    topics: dict[str, Topic]
+    lexicons: dict[str, Lexicon]
+    version: str
+
+    def intent(self, intent_id: str) -> Intent | None:
+        return self.intents.get(intent_id)

@@ -1,0 +1,323 @@
+"""Loads `content/` into a Catalog, or explains in plain words what stops it from loading."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+from rapidfuzz import process
+
+from bot.content.catalog import Catalog, Intent, Lexicon, Place, Topic
+from bot.content.problems import Problem, Severity, errors
+from bot.content.yamlsource import SourceFile, YamlSyntaxError, read_yaml
+from bot.languages import ENGLISH_NAMES, LANGUAGES
+
+# The intents every deployment must have: menus, safety and privacy depend on them.
+REQUIRED_INTENTS = (
+    "greeting", "thanks", "help_menu", "talk_to_human", "change_language", "emergency",
+    "care_centers", "center_tapachula", "center_huixtla", "center_services", "cbp_one_about",
+    "cbp_one_schedule", "cbp_one_cost_scams", "cbp_one_status", "cbp_one_have_appointment",
+    "safe_transfer_about", "safe_transfer_request", "asylum_mexico", "bot_about_privacy",
+    "forget_me",
+)  # fmt: skip
+MAX_ANSWER_CHARS = 700
+MAX_TITLE_CHARS = 40
+REVIEW_EVERY_DAYS = 180
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class ContentError(Exception):
+    """Content that must not be served; `problems` say where and why."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("\n".join(str(p) for p in problems))
+        self.problems = problems
+
+
+def load_catalog(content_dir: Path, today: dt.date | None = None) -> Catalog:
+    """Loads and checks the content; raises ContentError if anything is an error."""
+    catalog, problems = inspect_content(content_dir, today)
+    if catalog is None or errors(problems):
+        raise ContentError(errors(problems))
+    return catalog
+
+
+def inspect_content(
+    content_dir: Path, today: dt.date | None = None
+) -> tuple[Catalog | None, list[Problem]]:
+    """Reads every content file; returns the catalog (None if unusable) and all problems."""
+    reader = _Reader(content_dir, today or dt.date.today())
+    return reader.read()
+
+
+class _Reader:
+    def __init__(self, content_dir: Path, today: dt.date) -> None:
+        self.root = content_dir
+        self.today = today
+        self.problems: list[Problem] = []
+        self.digest = hashlib.sha256()
+
+    def problem(
+        self, src: SourceFile, where: tuple[Any, ...], field: str, message: str,
+        severity: Severity = Severity.ERROR,
+    ) -> None:  # fmt: skip
+        self.problems.append(Problem(src.path, src.line_of(where), field, message, severity))
+
+    def read(self) -> tuple[Catalog | None, list[Problem]]:
+        if not self.root.is_dir():
+            self.problems.append(
+                Problem(str(self.root), 1, "", "this content folder does not exist")
+            )
+            return None, self.problems
+        intents = self._read_items("intents", "intents", Intent)
+        places = self._read_items("places", "places", Place)
+        topics = self._read_items(".", "topics", Topic, only="topics.yaml")
+        lexicons = self._read_items("lexicon", None, Lexicon)
+
+        intent_map = self._unique(intents, "intent")
+        place_map = self._unique(places, "place")
+        topic_map = self._unique(topics, "topic")
+        lexicon_map = {lex.language: lex for lex, _src, _where in lexicons}
+
+        self._check_intents(intents, intent_map)
+        self._check_places(places, intent_map)
+        self._check_topics(topics, intent_map)
+        for lang in LANGUAGES:
+            if lang not in lexicon_map:
+                self.problems.append(Problem(
+                    str(self.root / "lexicon"), 1, "",
+                    f"there is no lexicon for {ENGLISH_NAMES[lang]}; add lexicon/{lang}.yaml",
+                ))  # fmt: skip
+        if errors(self.problems):
+            return None, self.problems
+        catalog = Catalog(
+            intents=intent_map,
+            places=place_map,
+            topics=topic_map,
+            lexicons=dict(lexicon_map),
+            version=self.digest.hexdigest()[:12],
+        )
+        return catalog, self.problems
+
+    def _files(self, folder: str, only: str | None) -> list[Path]:
+        base = self.root / folder
+        if only:
+            return [base / only] if (base / only).is_file() else []
+        return sorted(base.glob("*.yaml")) + sorted(base.glob("*.yml")) if base.is_dir() else []
+
+    def _shown(self, file: Path) -> str:
+        try:
+            return str(file.relative_to(self.root.parent))
+        except ValueError:
+            return str(file)
+
+    def _read_items(
+        self, folder: str, key: str | None, model: type[M], only: str | None = None
+    ) -> list[tuple[M, SourceFile, tuple[Any, ...]]]:
+        """Validates each item of each file; an invalid item is reported and left out."""
+        found: list[tuple[M, SourceFile, tuple[Any, ...]]] = []
+        files = self._files(folder, only)
+        if not files:
+            where = self.root / folder / (only or "")
+            self.problems.append(
+                Problem(self._shown(where), 1, "", "no content file found here; it is needed")
+            )
+        for file in files:
+            self.digest.update(file.read_bytes())
+            try:
+                src = read_yaml(file, self._shown(file))
+            except YamlSyntaxError as exc:
+                self.problems.append(Problem(
+                    exc.path, exc.line, "",
+                    f"the file cannot be read: {exc.reason}. Check the indentation "
+                    "(spaces, not tabs) and the quotes on this line or the one above",
+                ))  # fmt: skip
+                continue
+            if key is None:
+                items: list[tuple[Any, tuple[Any, ...]]] = [(src.data, ())]
+            elif not isinstance(src.data, dict) or not isinstance(src.data.get(key), list):
+                self.problem(src, (), key, f'the file must start with "{key}:" and a list of items')
+                continue
+            else:
+                items = [(item, (key, i)) for i, item in enumerate(src.data[key])]
+            for item, where in items:
+                parsed = self._validate(model, item, src, where)
+                if parsed is not None:
+                    found.append((parsed, src, where))
+        return found
+
+    def _validate(
+        self, model: type[M], item: Any, src: SourceFile, where: tuple[Any, ...]
+    ) -> M | None:
+        name = item.get("id") if isinstance(item, dict) else None
+        label = f"{name}." if isinstance(name, str) else ""
+        if not isinstance(item, dict):
+            self.problem(src, where, label.rstrip("."), "this item must be a set of fields")
+            return None
+        try:
+            return model.model_validate(item)
+        except ValidationError as exc:
+            for err in exc.errors():
+                loc = tuple(err["loc"])
+                field = label + ".".join(str(p) for p in loc if p != "[key]")
+                self.problem(src, (*where, *loc), field, _plain(err))
+            return None
+
+    def _unique(self, found: list[tuple[M, SourceFile, tuple[Any, ...]]], what: str) -> dict:
+        result: dict[str, Any] = {}
+        first_seen: dict[str, str] = {}
+        for item, src, where in found:
+            item_id = item.id  # type: ignore[attr-defined]
+            if item_id in result:
+                self.problem(
+                    src, (*where, "id"), "id",
+                    f'the {what} id "{item_id}" is already used in {first_seen[item_id]}; '
+                    "give this one another id or merge the two",
+                )  # fmt: skip
+                continue
+            result[item_id] = item
+            first_seen[item_id] = f"{src.path}:{src.line_of((*where, 'id'))}"
+        return result
+
+    def _check_intents(
+        self, found: list[tuple[Intent, SourceFile, tuple[Any, ...]]], known: dict[str, Intent]
+    ) -> None:
+        for intent, src, where in found:
+            for part in ("title", "answer", "examples"):
+                for lang in LANGUAGES:
+                    value = getattr(intent, part).get(lang)
+                    if not value:
+                        self.problem(
+                            src, (*where, part), f"{intent.id}.{part}.{lang}",
+                            f"the {ENGLISH_NAMES[lang]} {part} is missing; add it under "
+                            f'"{part}:" as "{lang}: ..."',
+                        )  # fmt: skip
+            for lang, text in intent.answer.items():
+                if len(text) > MAX_ANSWER_CHARS:
+                    self.problem(
+                        src, (*where, "answer", lang), f"{intent.id}.answer.{lang}",
+                        f"the answer has {len(text)} characters; shorten it to at most "
+                        f"{MAX_ANSWER_CHARS} so it fits on a phone screen",
+                    )  # fmt: skip
+            for lang, title in intent.title.items():
+                if len(title) > MAX_TITLE_CHARS:
+                    self.problem(
+                        src, (*where, "title", lang), f"{intent.id}.title.{lang}",
+                        f"the button title has {len(title)} characters; keep it under "
+                        f"{MAX_TITLE_CHARS}",
+                    )  # fmt: skip
+            for i, related in enumerate(intent.related):
+                if related not in known:
+                    self.problem(
+                        src, (*where, "related", i), f"{intent.id}.related",
+                        f'there is no intent "{related}"{_did_you_mean(related, known)}',
+                    )  # fmt: skip
+            self._check_reviewed(src, where, intent.id, intent.reviewed)
+        for required in REQUIRED_INTENTS:
+            if required not in known and not any(i.id == required for i, _s, _w in found):
+                self.problems.append(Problem(
+                    self._shown(self.root / "intents"), 1, required,
+                    f'the required intent "{required}" is missing; the bot needs it '
+                    "(see docs/CONTENT.md)",
+                ))  # fmt: skip
+
+    def _check_places(
+        self, found: list[tuple[Place, SourceFile, tuple[Any, ...]]], intents: dict[str, Intent]
+    ) -> None:
+        for place, src, where in found:
+            if place.intent not in intents:
+                self.problem(
+                    src, (*where, "intent"), f"{place.id}.intent",
+                    f'there is no intent "{place.intent}"{_did_you_mean(place.intent, intents)}',
+                )  # fmt: skip
+            for part in ("name", "serves"):
+                for lang in LANGUAGES:
+                    if not getattr(place, part).get(lang):
+                        self.problem(
+                            src, (*where, part), f"{place.id}.{part}.{lang}",
+                            f"the {ENGLISH_NAMES[lang]} {part} is missing; add it under "
+                            f'"{part}:" as "{lang}: ..."',
+                        )  # fmt: skip
+            if not place.address:
+                self.problem(
+                    src, (*where, "address"), f"{place.id}.address",
+                    "no address yet: the bot tells people to ask a person; add the address "
+                    "when it is confirmed by the center",
+                    Severity.WARNING,
+                )  # fmt: skip
+            self._check_reviewed(src, where, place.id, place.reviewed)
+
+    def _check_topics(
+        self, found: list[tuple[Topic, SourceFile, tuple[Any, ...]]], intents: dict[str, Intent]
+    ) -> None:
+        for topic, src, where in found:
+            for lang in LANGUAGES:
+                if not topic.title.get(lang):
+                    self.problem(
+                        src, (*where, "title"), f"{topic.id}.title.{lang}",
+                        f'the {ENGLISH_NAMES[lang]} title is missing; add it as "{lang}: ..."',
+                    )  # fmt: skip
+            for i, intent_id in enumerate(topic.intents):
+                if intent_id not in intents:
+                    self.problem(
+                        src, (*where, "intents", i), f"{topic.id}.intents",
+                        f'there is no intent "{intent_id}"{_did_you_mean(intent_id, intents)}',
+                    )  # fmt: skip
+
+    def _check_reviewed(
+        self, src: SourceFile, where: tuple[Any, ...], item_id: str, reviewed: dt.date
+    ) -> None:
+        age = (self.today - reviewed).days
+        if age > REVIEW_EVERY_DAYS:
+            self.problem(
+                src, (*where, "reviewed"), f"{item_id}.reviewed",
+                f"last reviewed {age} days ago ({reviewed}); check the facts against the "
+                "source and put today's date",
+                Severity.WARNING,
+            )  # fmt: skip
+        elif age < 0:
+            self.problem(
+                src, (*where, "reviewed"), f"{item_id}.reviewed",
+                f"the date {reviewed} is in the future; put the day a person checked the facts",
+            )  # fmt: skip
+
+
+def _did_you_mean(name: str, known: dict[str, Any]) -> str:
+    best = process.extractOne(name, list(known), score_cutoff=70)
+    return f'; did you mean "{best[0]}"?' if best else "; check the spelling"
+
+
+def _plain(err: Any) -> str:
+    """Turns a pydantic error into a sentence a non-programmer can act on."""
+    kind = err["type"]
+    loc = [p for p in err["loc"] if p != "[key]"]
+    last = str(loc[-1]) if loc else "value"
+    if kind == "missing":
+        return f'"{last}" is missing; add it'
+    if kind == "extra_forbidden":
+        return f'"{last}" is not a field we know; check its spelling or remove it'
+    if kind == "literal_error":
+        return f'"{err["input"]}" is not one of our languages (es, en, fr, ht)'
+    if kind.startswith("date"):
+        return "must be a date written like 2026-11-27"
+    if kind == "string_pattern_mismatch":
+        return "use only lowercase letters, digits and _ (like cbp_one_status)"
+    if kind in ("greater_than_equal", "less_than_equal"):
+        return f"{err['input']} is out of range: {err['msg'].lower()}"
+    if kind in ("float_parsing", "float_type"):
+        return f'"{err["input"]}" must be a number like 14.905'
+    if kind in ("string_type",):
+        return "must be text"
+    if kind in ("list_type",):
+        return "must be a list (lines starting with - )"
+    if kind in ("dict_type",):
+        return "must be a set of fields, one per line (like es: ...)"
+    if kind == "bool_parsing":
+        return "must be true or false"
+    if kind in ("string_too_short", "too_short"):
+        return "must not be empty"
+    return str(err["msg"])

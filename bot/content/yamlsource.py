@@ -1,0 +1,94 @@
+"""YAML files read with the line of every value, so problems can point at a line."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+Path_ = tuple[str | int, ...]
+
+# The C parser when PyYAML has it: content loads at every start and every reload.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """A parsed YAML file and the line (1-based) where each value starts."""
+
+    path: str
+    data: Any
+    lines: dict[Path_, int]
+
+    def line_of(self, where: Path_) -> int:
+        """The line of `where`, or of its nearest parent that exists in the file."""
+        for end in range(len(where), -1, -1):
+            line = self.lines.get(where[:end])
+            if line is not None:
+                return line
+        return 1
+
+
+class YamlSyntaxError(Exception):
+    """The file is not valid YAML; `line` is where the parser gave up."""
+
+    def __init__(self, path: str, line: int, reason: str) -> None:
+        super().__init__(f"{path}:{line}: {reason}")
+        self.path = path
+        self.line = line
+        self.reason = reason
+
+
+def read_yaml(file: Path, shown_as: str) -> SourceFile:
+    """Parses `file` safely; raises YamlSyntaxError with the line of the mistake."""
+    try:
+        text = file.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise YamlSyntaxError(shown_as, 1, "the file is not UTF-8 text; save it as UTF-8") from None
+    try:
+        node = yaml.compose(text, Loader=_LOADER)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 1
+        reason = exc.problem or "the file is not valid YAML"
+        raise YamlSyntaxError(shown_as, line, reason) from None
+    if node is None:
+        return SourceFile(shown_as, None, {(): 1})
+    lines: dict[Path_, int] = {}
+    data = _build(node, (), lines, shown_as, yaml.constructor.SafeConstructor())
+    return SourceFile(shown_as, data, lines)
+
+
+def _build(
+    node: yaml.Node,
+    where: Path_,
+    lines: dict[Path_, int],
+    shown_as: str,
+    constructor: yaml.constructor.SafeConstructor,
+) -> Any:
+    lines[where] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        result: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            key = constructor.construct_object(key_node)
+            if not isinstance(key, (str, int, float, bool)) or key is None:
+                raise YamlSyntaxError(
+                    shown_as, key_node.start_mark.line + 1, "a key must be a plain word"
+                )
+            key = str(key)
+            if key in result:
+                raise YamlSyntaxError(
+                    shown_as,
+                    key_node.start_mark.line + 1,
+                    f'"{key}" appears twice here; keep only one',
+                )
+            result[key] = _build(value_node, (*where, key), lines, shown_as, constructor)
+        return result
+    if isinstance(node, yaml.SequenceNode):
+        return [
+            _build(item, (*where, i), lines, shown_as, constructor)
+            for i, item in enumerate(node.value)
+        ]
+    return constructor.construct_object(node)

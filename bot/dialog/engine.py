@@ -1,0 +1,325 @@
+"""The conversation engine: `handle(incoming, state) -> Outcome`, with no I/O at all.
+
+It decides what to say; the service around it stores state and applies the effects
+(handoff, forget, unanswered question), and a transport draws the replies.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+
+from bot.content.catalog import Catalog, Intent
+from bot.dialog.buttons import Action, ButtonSigner, Press
+from bot.dialog.events import (
+    Button,
+    ButtonEvent,
+    Command,
+    CommandEvent,
+    Handoff,
+    HandoffReason,
+    Incoming,
+    Keyboard,
+    LocationEvent,
+    MediaEvent,
+    Outcome,
+    Reply,
+    TextEvent,
+    TextReply,
+    Understanding,
+    UserState,
+)
+from bot.dialog.places import nearest_places
+from bot.i18n import Gettext, UiText
+from bot.languages import DEFAULT_LANGUAGE, LANGUAGES, NATIVE_NAMES, Lang, as_language
+from bot.understanding.reader import Reader, Reading, message_language
+
+CONFIRM_FORGET = "confirm_forget"
+NEAREST_SHOWN = 2
+_DEEP_LINK = re.compile(r"^([a-z][a-z0-9_]{1,40})-([a-z]{2})$")
+
+
+class Engine:
+    """Answers one event for one person from the catalog, the reader and the UI catalogs."""
+
+    def __init__(self, catalog: Catalog, reader: Reader, ui: UiText, signer: ButtonSigner):
+        self.catalog = catalog
+        self.reader = reader
+        self._ui = ui
+        self._signer = signer
+        self._urgent = [i.id for i in catalog.intents.values() if i.urgent]
+        # Answers of the topic the care centers belong to offer "share your location".
+        place_topics = {
+            catalog.intents[p.intent].topic
+            for p in catalog.places.values()
+            if p.intent in catalog.intents
+        }
+        self._place_topic = place_topics.pop() if len(place_topics) == 1 else None
+
+    def handle(self, incoming: Incoming, state: UserState) -> Outcome:
+        """Decides the replies and effects of one event; never raises on user input."""
+        state = dataclasses.replace(state)
+        event = incoming.event
+        if isinstance(event, TextEvent):
+            return self._on_text(incoming, event.text, state)
+        lang = self._language(state, None, incoming.client_language)
+        if isinstance(event, CommandEvent):
+            return self._on_command(incoming, event, state, lang)
+        if isinstance(event, ButtonEvent):
+            press = self._signer.verify(incoming.user_id, event.data)
+            return self._on_button(incoming, press, state, lang)
+        if isinstance(event, LocationEvent):
+            return self._on_location(incoming, event, state, lang)
+        if isinstance(event, MediaEvent):
+            _ = self._ui.for_language(lang)
+            text = _("I can only read text and locations. Please write your question in a few "
+                     "words, or choose a topic.")  # fmt: skip
+            return self._out(state, lang, self._menu_reply(incoming, lang, text))
+        raise TypeError(f"unknown event {event!r}")
+
+    # -- events --------------------------------------------------------------------------
+
+    def _on_text(self, incoming: Incoming, text: str, state: UserState) -> Outcome:
+        if not text.strip():
+            lang = self._language(state, None, incoming.client_language)
+            return self._not_understood(incoming, state, lang, text, None, record=False)
+        reading = self.reader.read(text, state.language or as_language(incoming.client_language))
+        lang = self._language(state, reading, incoming.client_language)
+        state.pending = None
+        if reading.intent is None:
+            urgent = [s for s in reading.suggestions if s in self._urgent]
+            if urgent:  # possibly in danger: numbers first, then ask
+                return self._answer(incoming, state, lang, urgent[0], reading, text)
+            return self._not_understood(incoming, state, lang, text, reading)
+        return self._answer(incoming, state, lang, reading.intent, reading, text)
+
+    def _on_command(
+        self, incoming: Incoming, event: CommandEvent, state: UserState, lang: Lang
+    ) -> Outcome:
+        state.pending = None
+        command = event.command
+        if command is Command.START:
+            return self._start(incoming, event.argument, state, lang)
+        if command is Command.MENU:
+            _ = self._ui.for_language(lang)
+            return self._out(state, lang, self._menu_reply(incoming, lang, _("Choose a topic:")))
+        if command is Command.LANGUAGE:
+            return self._out(state, lang, self._language_choice(incoming, lang))
+        if command is Command.HUMAN:
+            return self._answer(incoming, state, lang, "talk_to_human", None, None)
+        if command is Command.FORGET:
+            return self._answer(incoming, state, lang, "forget_me", None, None)
+        if command is Command.HELP:
+            return self._answer(incoming, state, lang, "help_menu", None, None)
+        _ = self._ui.for_language(lang)
+        text = _("I don't know that command. Here is what I can do:")
+        return self._out(state, lang, self._menu_reply(incoming, lang, text))
+
+    def _on_button(
+        self, incoming: Incoming, press: Press | None, state: UserState, lang: Lang
+    ) -> Outcome:
+        _ = self._ui.for_language(lang)
+        expired = _("This button has expired. Here is the menu:")
+        if press is None:
+            return self._out(state, lang, self._menu_reply(incoming, lang, expired))
+        action, argument = press.action, press.argument
+        if action is Action.ANSWER and argument in self.catalog.intents:
+            return self._answer(incoming, state, lang, argument, None, None)
+        if action is Action.TOPIC and argument in self.catalog.topics:
+            return self._topic(incoming, state, lang, argument)
+        if action is Action.MENU:
+            return self._out(state, lang, self._menu_reply(incoming, lang, _("Choose a topic:")))
+        if action is Action.LANGUAGES:
+            return self._out(state, lang, self._language_choice(incoming, lang))
+        if action is Action.SET_LANGUAGE and (chosen := as_language(argument)):
+            state.language, state.language_chosen = chosen, True
+            _ = self._ui.for_language(chosen)
+            return self._out(
+                state, chosen, self._menu_reply(incoming, chosen, _("I will answer in English."))
+            )
+        if action is Action.HUMAN:
+            return self._answer(incoming, state, lang, "talk_to_human", None, None)
+        if action is Action.FORGET_YES and state.pending == CONFIRM_FORGET:
+            state = UserState(user_id=state.user_id)
+            reply = TextReply(_("Done. I deleted everything I had saved about you."))
+            return Outcome((reply,), state, forget=True)
+        if action is Action.FORGET_NO and state.pending == CONFIRM_FORGET:
+            state.pending = None
+            return self._out(state, lang, self._menu_reply(incoming, lang, _("OK, I deleted nothing.")))
+        state.pending = None
+        return self._out(state, lang, self._menu_reply(incoming, lang, expired))
+
+    def _on_location(
+        self, incoming: Incoming, event: LocationEvent, state: UserState, lang: Lang
+    ) -> Outcome:
+        _ = self._ui.for_language(lang)
+        nearest = nearest_places(self.catalog, event.latitude, event.longitude, lang, _)
+        if not nearest:
+            return self._out(
+                state, lang, self._menu_reply(incoming, lang, _("I have no care centers to show."))
+            )
+        shown = nearest[:NEAREST_SHOWN]
+        lines = [_("The nearest care centers:")]
+        lines += [f"{i}. {venue.name}: {venue.distance_km:.0f} km" for i, venue in enumerate(shown, 1)]
+        if not all(self.catalog.places[p].coordinates_exact for p in self.catalog.places):
+            lines.append(_("The map pins show the town, not the exact door. Ask a person from "
+                           "the team for the address before you go."))  # fmt: skip
+        replies: list[Reply] = [TextReply("\n".join(lines)), *shown]
+        replies.append(self._menu_reply(incoming, lang, _("What else can I help you with?")))
+        return self._out(state, lang, *replies)
+
+    # -- replies -------------------------------------------------------------------------
+
+    def _start(self, incoming: Incoming, payload: str, state: UserState, lang: Lang) -> Outcome:
+        link = _DEEP_LINK.match(payload.strip().lower()) if payload else None
+        if link and link.group(1) in self.catalog.intents and as_language(link.group(2)):
+            linked = as_language(link.group(2)) or lang
+            if not state.language_chosen:
+                state.language = linked
+            return self._answer(incoming, state, linked, link.group(1), None, None)
+        greeting = self.catalog.intents["greeting"].answer[lang]
+        replies = (self._language_choice(incoming, lang, greeting), self._menu_reply(incoming, lang, None))
+        return self._out(state, lang, *replies)
+
+    def _answer(
+        self,
+        incoming: Incoming,
+        state: UserState,
+        lang: Lang,
+        intent_id: str,
+        reading: Reading | None,
+        text: str | None,
+    ) -> Outcome:
+        intent = self.catalog.intents[intent_id]
+        _ = self._ui.for_language(lang)
+        replies: list[Reply] = []
+        handoff: Handoff | None = None
+        if intent.urgent:
+            handoff = Handoff(HandoffReason.EMERGENCY, urgent=True)
+        elif intent.handoff:
+            handoff = Handoff(HandoffReason.ASKED, urgent=False)
+        if intent_id == "change_language":
+            replies.append(self._language_choice(incoming, lang, intent.answer[lang]))
+        elif intent_id == "forget_me":
+            state.pending = CONFIRM_FORGET
+            replies.append(TextReply(intent.answer[lang], (
+                (Button(_("Yes, delete everything"), self._data(incoming, Action.FORGET_YES)),),
+                (Button(_("No, keep it"), self._data(incoming, Action.FORGET_NO)),),
+            )))  # fmt: skip
+        else:
+            replies.append(TextReply(intent.answer[lang], self._answer_buttons(incoming, intent, lang)))
+            if intent.topic == self._place_topic:
+                replies.append(TextReply(
+                    _("Share your location and I will show you the nearest care center."),
+                    keyboard=Keyboard.SHARE_LOCATION,
+                ))  # fmt: skip
+        understanding = None
+        if reading is not None and text is not None:
+            suggestions = tuple(s for s in reading.suggestions if s != intent_id)
+            understanding = Understanding(
+                text, lang, intent_id, round(reading.confidence, 3), suggestions
+            )
+        return Outcome(tuple(replies), self._remember(state, lang), understanding, handoff)
+
+    def _not_understood(
+        self,
+        incoming: Incoming,
+        state: UserState,
+        lang: Lang,
+        text: str,
+        reading: Reading | None,
+        record: bool = True,
+    ) -> Outcome:
+        _ = self._ui.for_language(lang)
+        understanding = None
+        if reading is not None:
+            understanding = Understanding(
+                text, lang, None, round(reading.confidence, 3), reading.suggestions
+            )
+        if reading is not None and reading.suggestions:
+            rows = tuple(
+                (Button(self.catalog.intents[s].title[lang], self._data(incoming, Action.ANSWER, s)),)
+                for s in reading.suggestions
+            )
+            rows += ((Button(_("🙋 Talk to a person"), self._data(incoming, Action.HUMAN)),),)
+            reply = TextReply(_("I am not sure I understood. Did you mean:"), rows)
+            return Outcome((reply,), self._remember(state, lang), understanding)
+        reply = self._menu_reply(
+            incoming,
+            lang,
+            _("Sorry, I did not understand. Choose a topic below, write your question in other "
+              "words, or talk to a person."),  # fmt: skip
+        )
+        return Outcome((reply,), self._remember(state, lang), understanding, unanswered=record)
+
+    def _topic(self, incoming: Incoming, state: UserState, lang: Lang, topic_id: str) -> Outcome:
+        topic = self.catalog.topics[topic_id]
+        if len(topic.intents) == 1:
+            return self._answer(incoming, state, lang, topic.intents[0], None, None)
+        _ = self._ui.for_language(lang)
+        rows = tuple(
+            (Button(self.catalog.intents[i].title[lang], self._data(incoming, Action.ANSWER, i)),)
+            for i in topic.intents
+        )
+        rows += ((Button(_("⬅️ Menu"), self._data(incoming, Action.MENU)),),)
+        return self._out(state, lang, TextReply(topic.title[lang], rows))
+
+    def _answer_buttons(
+        self, incoming: Incoming, intent: Intent, lang: Lang
+    ) -> tuple[tuple[Button, ...], ...]:
+        _ = self._ui.for_language(lang)
+        rows = [
+            (Button(self.catalog.intents[r].title[lang], self._data(incoming, Action.ANSWER, r)),)
+            for r in intent.related
+            if r in self.catalog.intents
+        ]
+        last = [Button(_("⬅️ Menu"), self._data(incoming, Action.MENU))]
+        if not intent.handoff:
+            last.append(Button(_("🙋 Talk to a person"), self._data(incoming, Action.HUMAN)))
+        return (*rows, tuple(last))
+
+    def _menu_reply(self, incoming: Incoming, lang: Lang, text: str | None) -> TextReply:
+        _ = self._ui.for_language(lang)
+        rows = [
+            (Button(topic.title[lang], self._data(incoming, Action.TOPIC, topic.id)),)
+            for topic in self.catalog.topics.values()
+        ]
+        rows.append((
+            Button(_("🙋 Talk to a person"), self._data(incoming, Action.HUMAN)),
+            Button(_("🌐 Language"), self._data(incoming, Action.LANGUAGES)),
+        ))  # fmt: skip
+        return TextReply(text or _("Choose a topic:"), tuple(rows))
+
+    def _language_choice(self, incoming: Incoming, lang: Lang, text: str | None = None) -> TextReply:
+        _ = self._ui.for_language(lang)
+        buttons = tuple(
+            Button(NATIVE_NAMES[code], self._data(incoming, Action.SET_LANGUAGE, code))
+            for code in LANGUAGES
+        )
+        return TextReply(text or _("Choose your language:"), (buttons[:2], buttons[2:]))
+
+    # -- helpers -------------------------------------------------------------------------
+
+    def _language(self, state: UserState, reading: Reading | None, client: str | None) -> Lang:
+        """Saved choice; else the message's own language; else what we guessed before;
+        else the app's language; else Spanish."""
+        if state.language_chosen and state.language:
+            return state.language
+        written = message_language(reading.detection) if reading else None
+        if written and (reading and reading.detection and not reading.detection.is_short):
+            return written
+        if state.language:
+            return state.language
+        return written or as_language(client) or DEFAULT_LANGUAGE
+
+    def _data(self, incoming: Incoming, action: Action, argument: str = "") -> str:
+        return self._signer.data(incoming.user_id, action, argument)
+
+    @staticmethod
+    def _remember(state: UserState, lang: Lang) -> UserState:
+        if not state.language_chosen:
+            state.language = lang
+        return state
+
+    def _out(self, state: UserState, lang: Lang, *replies: Reply) -> Outcome:
+        return Outcome(tuple(replies), self._remember(state, lang))

@@ -1,0 +1,87 @@
+"""The repository: reads and writes people, events and unanswered questions as plain values."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import Engine, delete, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.dialog.events import Outcome, UserState
+from bot.languages import as_language
+from bot.storage.models import ConversationEvent, Person, UnansweredQuestion
+
+# Every table that holds something about a person; /forget empties each of them.
+PERSONAL_TABLES = (ConversationEvent, UnansweredQuestion, Person)
+
+
+class Store:
+    """One place that touches the database; returns dataclasses, never ORM rows."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+
+    def load_state(self, user_id: int) -> UserState:
+        with self._sessions() as session:
+            person = session.get(Person, user_id)
+            if person is None:
+                return UserState(user_id=user_id)
+            return UserState(
+                user_id=user_id,
+                language=as_language(person.language),
+                language_chosen=person.language_chosen,
+                pending=person.pending,
+            )
+
+    def record(
+        self,
+        user_id: int,
+        at: dt.datetime,
+        kind: str,
+        text: str | None,
+        outcome: Outcome,
+    ) -> None:
+        """Saves the person's state and what was said, in one transaction."""
+        state = outcome.state
+        understanding = outcome.understanding
+        with self._sessions.begin() as session:
+            person = session.get(Person, user_id)
+            if person is None:
+                person = Person(user_id=user_id, first_seen=at)
+                session.add(person)
+            person.language = state.language
+            person.language_chosen = state.language_chosen
+            person.pending = state.pending
+            person.last_seen = at
+            session.flush()
+            session.add(ConversationEvent(
+                user_id=user_id, at=at, direction="in", kind=kind,
+                language=understanding.language if understanding else state.language,
+                intent=understanding.intent if understanding else None,
+                confidence=understanding.confidence if understanding else None,
+                text=text,
+            ))  # fmt: skip
+            if outcome.unanswered and text:
+                session.add(UnansweredQuestion(
+                    user_id=user_id, at=at, language=state.language or "", text=text
+                ))  # fmt: skip
+
+    def forget(self, user_id: int) -> None:
+        """Deletes every row about the person, in every table, in one transaction."""
+        with self._sessions.begin() as session:
+            for table in PERSONAL_TABLES:
+                session.execute(delete(table).where(table.user_id == user_id))
+
+    def unanswered(self, since: dt.datetime | None = None) -> list[tuple[str, str]]:
+        """(language, text) of unanswered questions, oldest first."""
+        with self._sessions() as session:
+            query = select(UnansweredQuestion.language, UnansweredQuestion.text).order_by(
+                UnansweredQuestion.at
+            )
+            if since is not None:
+                query = query.where(UnansweredQuestion.at >= since)
+            return [(lang, text or "") for lang, text in session.execute(query)]
+
+    def session(self) -> Session:
+        """A session for tests and reports that need a direct look."""
+        return self._sessions()

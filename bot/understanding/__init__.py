@@ -1,0 +1,1 @@
+"""Understanding a message: normalise it, detect its language, match it to an intent."""

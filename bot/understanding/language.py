@@ -1,0 +1,120 @@
+"""Which of our four languages a message is written in.
+
+Two voices are combined: py3langid (a statistical identifier that knows Haitian Creole,
+restricted to es/en/fr/ht) and the vocabulary of our own content, which knows how migrants
+spell (kijan, mw, nesesito) where the general model has seen mostly formal text.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections import Counter
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from bot.content.catalog import Catalog
+from bot.languages import LANGUAGES, Lang
+from bot.understanding.normalize import Normalizer, fold
+
+# A message this short says too little to change a language once known ("hola", "cita?").
+SHORT_MESSAGE_WORDS = 3
+_SMOOTHING = 0.5
+_UNSEEN_PENALTY = 0.15  # how much an unknown word counts against a language
+
+
+@dataclass(frozen=True)
+class Detection:
+    """The best language, how sure we are (0..1), and how many words it was based on."""
+
+    language: Lang
+    confidence: float
+    words: int
+    scores: dict[Lang, float]
+
+    @property
+    def is_short(self) -> bool:
+        return self.words < SHORT_MESSAGE_WORDS
+
+
+class LanguageDetector:
+    """Scores a message for each language; thread-safe, model loaded once on first use."""
+
+    def __init__(self, catalog: Catalog, normalizer: Normalizer) -> None:
+        self._normalizer = normalizer
+        counts: dict[Lang, Counter[str]] = {lang: Counter() for lang in LANGUAGES}
+        for intent in catalog.intents.values():
+            for lang in LANGUAGES:
+                for text in intent.examples.get(lang, []):
+                    counts[lang].update(fold(text).split())
+        for lang in LANGUAGES:
+            lexicon = catalog.lexicons.get(lang)
+            if lexicon:
+                counts[lang].update(fold(k) for k in lexicon.replacements)
+                counts[lang].update(fold(w) for w in lexicon.stopwords)
+        vocab = set().union(*counts.values())
+        self._log_p: dict[Lang, dict[str, float]] = {}
+        self._log_unseen: dict[Lang, float] = {}
+        for lang in LANGUAGES:
+            total = sum(counts[lang].values()) + _SMOOTHING * (len(vocab) + 1)
+            self._log_p[lang] = {
+                w: math.log((c + _SMOOTHING) / total) for w, c in counts[lang].items()
+            }
+            self._log_unseen[lang] = math.log(_SMOOTHING / total)
+        self._vocab = vocab
+        self._identifier: Any = None
+        self._lock = threading.Lock()
+
+    def warm_up(self) -> None:
+        """Loads the statistical model now rather than on the first message."""
+        self._model()
+
+    def _model(self) -> Any:
+        if self._identifier is None:
+            with self._lock:
+                if self._identifier is None:
+                    from py3langid.langid import LanguageIdentifier, MODEL_FILE
+
+                    identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+                    identifier.set_languages(list(LANGUAGES))
+                    self._identifier = identifier
+        return self._identifier
+
+    def detect(self, text: str) -> Detection | None:
+        """The language of `text`, or None when it holds no word at all."""
+        return _cached_detect(self, text[:500])
+
+    def _detect(self, text: str) -> Detection | None:
+        words = fold(text).split()
+        if not words:
+            return None
+        vocab_scores = self._vocabulary_scores(words)
+        known = sum(1 for w in words if w in self._vocab)
+        model_scores = dict(self._model().rank(text))
+        # Our vocabulary knows migrants' spellings; the model knows the languages at large.
+        # The fewer of the words we know, the more the model is trusted.
+        trust_vocab = 0.35 + 0.4 * (known / len(words))
+        combined = {
+            lang: trust_vocab * vocab_scores[lang]
+            + (1 - trust_vocab) * float(model_scores.get(lang, 0.0))
+            for lang in LANGUAGES
+        }
+        best = max(combined, key=combined.__getitem__)
+        return Detection(best, combined[best], len(words), combined)
+
+    def _vocabulary_scores(self, words: list[str]) -> dict[Lang, float]:
+        logs = {
+            lang: sum(self._log_p[lang].get(w, self._log_unseen[lang] + _UNSEEN_PENALTY)
+                      for w in words)
+            for lang in LANGUAGES
+        }  # fmt: skip
+        top = max(logs.values())
+        exp = {lang: math.exp(v - top) for lang, v in logs.items()}
+        total = sum(exp.values())
+        return {lang: v / total for lang, v in exp.items()}
+
+
+@lru_cache(maxsize=4096)
+def _cached_detect(detector: LanguageDetector, text: str) -> Detection | None:
+    return detector._detect(text)
