@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.dialog.events import Button, Keyboard, Outcome, TextReply, VenueReply
+from bot.dialog.events import Button, Outcome, TextReply, VenueReply
 
 
 def render(outcome: Outcome) -> tuple[str, list[Button]]:
@@ -18,8 +18,8 @@ def render(outcome: Outcome) -> tuple[str, list[Button]]:
                          f"   {reply.latitude:.4f}, {reply.longitude:.4f}")  # fmt: skip
             continue
         lines.append(reply.text)
-        if reply.keyboard is Keyboard.SHARE_LOCATION:
-            lines.append("   (/location LAT LON shares a location)")
+        if reply.location_button:
+            lines.append(f"  [{reply.location_button}: type /location LAT LON]")
         for row in reply.buttons:
             for button in row:
                 buttons.append(button)

@@ -50,9 +50,13 @@ def read_yaml(file: Path, shown_as: str) -> SourceFile:
     try:
         node = yaml.compose(text, Loader=_LOADER)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
+        # The context mark is where the broken construct starts (an unclosed quote or
+        # bracket): that is where staff should look, not where the parser gave up.
+        mark = exc.context_mark or exc.problem_mark
         line = mark.line + 1 if mark else 1
         reason = exc.problem or "the file is not valid YAML"
+        if exc.context and exc.context_mark:
+            reason = f"{exc.context}, {reason}"
         raise YamlSyntaxError(shown_as, line, reason) from None
     if node is None:
         return SourceFile(shown_as, None, {(): 1})
@@ -85,6 +89,8 @@ def _build(
                     f'"{key}" appears twice here; keep only one',
                 )
             result[key] = _build(value_node, (*where, key), lines, shown_as, constructor)
+            # A value is reported at its key's line ("answer:"), where staff will look.
+            lines[(*where, key)] = key_node.start_mark.line + 1
         return result
     if isinstance(node, yaml.SequenceNode):
         return [

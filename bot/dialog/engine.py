@@ -19,7 +19,6 @@ from bot.dialog.events import (
     Handoff,
     HandoffReason,
     Incoming,
-    Keyboard,
     LocationEvent,
     MediaEvent,
     Outcome,
@@ -211,7 +210,7 @@ class Engine:
             if intent.topic == self._place_topic:
                 replies.append(TextReply(
                     _("Share your location and I will show you the nearest care center."),
-                    keyboard=Keyboard.SHARE_LOCATION,
+                    location_button=_("📍 Share my location"),
                 ))  # fmt: skip
         understanding = None
         if reading is not None and text is not None:

@@ -76,18 +76,12 @@ class Button:
     data: str
 
 
-class Keyboard(str, Enum):
-    """Special reply keyboards the transport knows how to draw."""
-
-    NONE = "none"
-    SHARE_LOCATION = "share_location"
-
-
 @dataclass(frozen=True)
 class TextReply:
     text: str
     buttons: tuple[tuple[Button, ...], ...] = ()
-    keyboard: Keyboard = Keyboard.NONE
+    # The label of a "share my location" keyboard button, when the reply asks for one.
+    location_button: str | None = None
 
 
 @dataclass(frozen=True)

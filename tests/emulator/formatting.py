@@ -98,7 +98,8 @@ _CHAR_REF = re.compile(r"&(#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z]{2,8});")
 
 def parse_html(source: str) -> tuple[str, list[Entity]]:
     """Parse Telegram's HTML dialect; raises EntityParseError where Telegram would."""
-    out, stack, i = _Builder(), list[_Open](), 0
+    out, i = _Builder(), 0
+    stack: list[_Open] = []
     while i < len(source):
         char = source[i]
         if char == "&":
@@ -258,17 +259,16 @@ class _MarkdownV2:
         return self.out.result()
 
     def _step(self, i: int) -> int:
-        char = self.src[i]
-        if char == "\\" and i + 1 < len(self.src) and 0 < ord(self.src[i + 1]) < 127:
-            self.out.add(self.src[i + 1])
-            return i + 2
         if self.stack and self.stack[-1].kind in ("code", "pre"):
             return self._in_code(i)
         if i == 0 or self.src[i - 1] == "\n":
             i = self._line_start(i)
             if i >= len(self.src):
                 return i
-            char = self.src[i]
+        char = self.src[i]
+        if char == "\\" and i + 1 < len(self.src) and 0 < ord(self.src[i + 1]) < 127:
+            self.out.add(self.src[i + 1])
+            return i + 2
         if char == "\n" and self.quote is not None:
             self.quote_end = self.out.length
         if char not in _MD2_RESERVED:
@@ -297,6 +297,9 @@ class _MarkdownV2:
     def _in_code(self, i: int) -> int:
         top = self.stack[-1]
         closer = "```" if top.kind == "pre" else "`"
+        if self.src[i] == "\\" and self.src[i + 1 : i + 2] in ("`", "\\"):
+            self.out.add(self.src[i + 1])
+            return i + 2
         if self.src.startswith(closer, i):
             self.out.close(self.stack.pop())
             return i + len(closer)

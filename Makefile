@@ -1,0 +1,58 @@
+# The two commands a newcomer needs: `make run` and `make test`. Everything else is a chore.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+MO_FILES := $(patsubst %.po,%.mo,$(wildcard locales/*/LC_MESSAGES/messages.po))
+
+.PHONY: run test check lint format i18n eval bench clean
+
+## run: set everything up and start the bot (without TELEGRAM_BOT_TOKEN: the terminal chat)
+run: $(STAMP) $(MO_FILES)
+	$(BIN)/migrant-bot run --chat-without-token
+
+## test: set everything up and run the whole test suite
+test: $(STAMP) $(MO_FILES)
+	$(BIN)/python -m pytest -q
+
+## check: validate content/ and the translation catalogs (for content editors)
+check: $(STAMP)
+	$(BIN)/migrant-bot check
+
+## lint: ruff (lint + format check) and mypy
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy bot
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+## i18n: extract UI sentences into locales/messages.pot and merge them into each language
+i18n: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg --no-location --sort-output -o locales/messages.pot bot
+	$(BIN)/pybabel update -i locales/messages.pot -d locales -D messages --no-fuzzy-matching
+
+## eval: accuracy of understanding on the evaluation set
+eval: $(STAMP)
+	$(BIN)/migrant-bot eval tests/data/eval/*.jsonl
+
+## bench: speed of understanding (questions per second, latency, start-up, memory)
+bench: $(STAMP)
+	$(BIN)/python bench/understanding.py
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+# Compiled catalogs are built, never committed.
+locales/%/LC_MESSAGES/messages.mo: locales/%/LC_MESSAGES/messages.po $(STAMP)
+	$(BIN)/pybabel compile --use-fuzzy -d locales -D messages -l $* 2>/dev/null || \
+		$(BIN)/pybabel compile -d locales -D messages -l $*
+
+clean:
+	rm -rf $(VENV) data .pytest_cache .ruff_cache .mypy_cache
+	find locales -name '*.mo' -delete

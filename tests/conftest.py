@@ -1,0 +1,59 @@
+"""Shared fixtures: the shipped content, one engine per session, a fresh database per test."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.app import build_engine
+from bot.config import PROJECT_ROOT, Settings
+from bot.content.catalog import Catalog
+from bot.conversation import Conversation
+from bot.dialog.engine import Engine
+from bot.storage.database import make_engine, upgrade
+from bot.storage.store import Store
+
+CONTENT = PROJECT_ROOT / "content"
+
+
+@pytest.fixture(scope="session")
+def settings() -> Settings:
+    return Settings(_env_file=None, database_url="sqlite://", button_secret="test-secret")
+
+
+@pytest.fixture(scope="session")
+def parts(settings: Settings):  # type: ignore[no-untyped-def]
+    return build_engine(settings)
+
+
+@pytest.fixture(scope="session")
+def engine(parts) -> Engine:  # type: ignore[no-untyped-def]
+    return parts.engine
+
+
+@pytest.fixture(scope="session")
+def catalog(parts) -> Catalog:  # type: ignore[no-untyped-def]
+    return parts.catalog
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    database = make_engine(f"sqlite:///{tmp_path / 'bot.sqlite3'}")
+    upgrade(database)
+    return Store(database)
+
+
+@pytest.fixture
+def conversation(engine: Engine, store: Store) -> Conversation:
+    return Conversation(engine, store)
+
+
+@pytest.fixture
+def content_copy(tmp_path: Path) -> Iterator[Path]:
+    """A writable copy of the shipped content, to break on purpose."""
+    target = tmp_path / "content"
+    shutil.copytree(CONTENT, target)
+    yield target

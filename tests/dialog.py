@@ -1,0 +1,71 @@
+"""A tiny test driver: talk to the engine like a person, keep the state between turns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bot.dialog.engine import Engine
+from bot.dialog.events import (
+    Button,
+    ButtonEvent,
+    Command,
+    CommandEvent,
+    Event,
+    Incoming,
+    LocationEvent,
+    Outcome,
+    TextEvent,
+    TextReply,
+    UserState,
+)
+
+
+@dataclass
+class Person:
+    engine: Engine
+    user_id: int = 42
+    client_language: str | None = None
+    state: UserState = field(init=False)
+    last: Outcome | None = None
+
+    def __post_init__(self) -> None:
+        self.state = UserState(user_id=self.user_id)
+
+    def send(self, event: Event) -> Outcome:
+        incoming = Incoming(self.user_id, event, self.client_language)
+        self.last = self.engine.handle(incoming, self.state)
+        self.state = self.last.state
+        return self.last
+
+    def says(self, text: str) -> Outcome:
+        return self.send(TextEvent(text))
+
+    def command(self, command: Command | None, argument: str = "") -> Outcome:
+        return self.send(CommandEvent(command, argument))
+
+    def shares_location(self, latitude: float, longitude: float) -> Outcome:
+        return self.send(LocationEvent(latitude, longitude))
+
+    def presses(self, label_part: str) -> Outcome:
+        return self.send(ButtonEvent(self.button(label_part).data))
+
+    def button(self, label_part: str) -> Button:
+        assert self.last is not None
+        for button in buttons(self.last):
+            if label_part in button.label:
+                return button
+        raise AssertionError(f"no button {label_part!r} in {[b.label for b in buttons(self.last)]}")
+
+
+def buttons(outcome: Outcome) -> list[Button]:
+    return [
+        b
+        for r in outcome.replies
+        if isinstance(r, TextReply)
+        for row in r.buttons
+        for b in row
+    ]
+
+
+def texts(outcome: Outcome) -> list[str]:
+    return [r.text for r in outcome.replies if isinstance(r, TextReply)]

@@ -1,0 +1,133 @@
+"""`migrant-bot check` names each broken-content problem with its file and line."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+
+import pytest
+
+from bot.cli.main import main
+from bot.content.loader import ContentError, inspect_content, load_catalog
+from bot.content.problems import Severity, errors
+
+
+def _edit(path: Path, old: str, new: str, count: int = 1) -> int:
+    """Replaces `old` in the file and returns the (1-based) line where it was."""
+    text = path.read_text(encoding="utf-8")
+    assert old in text, old
+    line = text[: text.index(old)].count("\n") + 1
+    path.write_text(text.replace(old, new, count), encoding="utf-8")
+    return line
+
+
+def _line_of(path: Path, needle: str) -> int:
+    text = path.read_text(encoding="utf-8")
+    return text[: text.index(needle)].count("\n") + 1
+
+
+def test_shipped_content_has_no_errors() -> None:
+    _catalog, problems = inspect_content(Path("content"))
+    assert errors(problems) == []
+
+
+def test_deleted_translation_is_named_with_file_line_and_language(content_copy: Path) -> None:
+    file = content_copy / "intents" / "asylum.yaml"
+    text = file.read_text(encoding="utf-8")
+    start = text.index("    ht: |-", text.index("  answer:"))
+    end = text.index("  examples:", start)
+    file.write_text(text[:start] + text[end:], encoding="utf-8")
+    [problem] = errors(inspect_content(content_copy)[1])
+    assert problem.file.endswith("intents/asylum.yaml")
+    assert problem.field == "asylum_mexico.answer.ht"
+    assert problem.line == _line_of(file, "  answer:")
+    assert "Haitian Creole answer is missing" in problem.message
+
+
+def test_misspelled_related_id_suggests_the_right_one(content_copy: Path) -> None:
+    file = content_copy / "intents" / "cbp_one.yaml"
+    line = _edit(file, "  - asylum_mexico\n", "  - asylum_mexco\n")
+    [problem] = errors(inspect_content(content_copy)[1])
+    assert (problem.file.endswith("intents/cbp_one.yaml"), problem.line) == (True, line)
+    assert 'did you mean "asylum_mexico"' in problem.message
+
+
+def test_malformed_yaml_points_at_the_line(content_copy: Path) -> None:
+    file = content_copy / "intents" / "safe_transfer.yaml"
+    line = _edit(file, "  topic: safe_transfer\n", '  topic: "safe_transfer\n')
+    problems = errors(inspect_content(content_copy)[1])
+    broken = [p for p in problems if p.file.endswith("safe_transfer.yaml")]
+    assert len(broken) == 1
+    assert line <= broken[0].line <= line + 3
+    assert "cannot be read" in broken[0].message
+
+
+def test_duplicate_id_names_both_places(content_copy: Path) -> None:
+    file = content_copy / "intents" / "safe_transfer.yaml"
+    line = _edit(file, "- id: safe_transfer_request", "- id: cbp_one_status")
+    problems = errors(inspect_content(content_copy)[1])
+    duplicate = [p for p in problems if "already used" in p.message]
+    assert duplicate and duplicate[0].line == line
+    assert "cbp_one.yaml" in duplicate[0].message
+
+
+def test_bad_coordinates_are_explained(content_copy: Path) -> None:
+    file = content_copy / "places" / "chiapas.yaml"
+    line = _edit(file, "latitude: 14.905", "latitude: 149.05")
+    [problem] = errors(inspect_content(content_copy)[1])
+    assert problem.line == line and problem.field == "center_tapachula.latitude"
+    assert "out of range" in problem.message
+
+
+def test_too_long_answer_is_an_error(content_copy: Path) -> None:
+    file = content_copy / "intents" / "asylum.yaml"
+    _edit(file, "    en: |-\n", "    en: |-\n      " + "very long answer " * 50 + "\n")
+    [problem] = errors(inspect_content(content_copy)[1])
+    assert problem.field == "asylum_mexico.answer.en" and "shorten it" in problem.message
+
+
+def test_old_review_date_is_a_warning_only(content_copy: Path) -> None:
+    later = dt.date(2026, 11, 27) + dt.timedelta(days=400)
+    catalog, problems = inspect_content(content_copy, today=later)
+    assert catalog is not None
+    stale = [p for p in problems if p.field.endswith(".reviewed")]
+    assert stale and all(p.severity is Severity.WARNING for p in stale)
+
+
+def test_place_without_address_is_a_warning(content_copy: Path) -> None:
+    _catalog, problems = inspect_content(content_copy)
+    missing = [p for p in problems if p.field.endswith(".address")]
+    assert {p.severity for p in missing} == {Severity.WARNING} and len(missing) == 2
+
+
+def test_unknown_field_and_bad_date_are_plain_words(content_copy: Path) -> None:
+    file = content_copy / "intents" / "asylum.yaml"
+    _edit(file, "  urgent: false\n", "  urgnet: false\n") if "urgent: false" in file.read_text() else _edit(file, "  topic: asylum\n", "  topic: asylum\n  urgnet: false\n")
+    _edit(file, "reviewed: 2026-11-27", "reviewed: 27/11/2026")
+    messages = [p.message for p in errors(inspect_content(content_copy)[1])]
+    assert any("not a field we know" in m for m in messages)
+    assert any("2026-11-27" in m for m in messages)
+
+
+def test_broken_content_is_never_loaded(content_copy: Path) -> None:
+    _edit(content_copy / "intents" / "cbp_one.yaml", "  - asylum_mexico\n", "  - nothing_here\n")
+    with pytest.raises(ContentError):
+        load_catalog(content_copy)
+
+
+def test_check_command_prints_file_line_field_and_exits_1(
+    content_copy: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _edit(content_copy / "intents" / "cbp_one.yaml", "  - asylum_mexico\n", "  - asylum_mexco\n")
+    (content_copy / "intents" / "broken.yaml").write_text("intents:\n  - id: [unclosed\n")
+    assert main(["check", str(content_copy)]) == 1
+    out = capsys.readouterr().out
+    assert "Traceback" not in out
+    assert re.search(r"content/intents/cbp_one\.yaml:\d+: cbp_one_\w+\.related: ", out)
+    assert re.search(r"content/intents/broken\.yaml:\d+: the file cannot be read", out)
+
+
+def test_check_command_says_ok_on_good_content(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check"]) == 0
+    assert "content OK" in capsys.readouterr().out
