@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from bot.content.catalog import Catalog
@@ -10,13 +11,18 @@ from bot.understanding.language import Detection, LanguageDetector
 from bot.understanding.matcher import IntentMatcher, MatchResult
 from bot.understanding.normalize import Normalizer
 
-# Confidence above which the bot answers; between the two it asks "did you mean...?";
-# below SUGGEST_AT it says it did not understand. Tuned on the content examples and the
-# evaluation set (see README, "Accuracy"); change them only with `migrant-bot eval` at hand.
+# The confidence is the probability that the best intent is right: a logistic curve over the
+# matcher's raw score and the margin to the runner-up, fitted on the development set
+# (tests/data/dev) by bench/calibrate.py, which prints these three numbers.
+CALIBRATION = (-3.071, 15.472, 0.408)
+# Above ANSWER_AT the bot answers; between the two it asks "did you mean...?"; below
+# SUGGEST_AT it says it did not understand and offers the menu and a person.
 ANSWER_AT = 0.55
-SUGGEST_AT = 0.34
-# Two intents this close are a coin toss: ask rather than guess.
-AMBIGUOUS_MARGIN = 0.04
+SUGGEST_AT = 0.25
+# Two intents whose scores are this close (relative) are a coin toss: ask, don't guess.
+AMBIGUOUS_MARGIN = 0.05
+# How much a message's unknown words lower the score (0: not at all).
+UNKNOWN_WORDS_PENALTY = 0.5
 # A language is taken from a message only when the detector is at least this sure.
 LANGUAGE_SURE = 0.6
 SHORT_LANGUAGE_SURE = 0.8
@@ -46,8 +52,8 @@ class Reader:
         detection = self.detector.detect(text)
         lang = message_language(detection) or fallback_language
         match = self.matcher.match(text, lang)
-        intent, suggestions = decide(match)
-        confidence = match.best.score if match.best else 0.0
+        confidence = calibrated(confidence_features(match))
+        intent, suggestions = decide(match, confidence)
         return Reading(detection, match, intent, confidence, suggestions)
 
 
@@ -59,16 +65,34 @@ def message_language(detection: Detection | None) -> Lang | None:
     return detection.language if detection.confidence >= needed else None
 
 
-def decide(match: MatchResult) -> tuple[str | None, tuple[str, ...]]:
+def confidence_features(match: MatchResult) -> tuple[float, float]:
+    """The best intent's similarity (lowered when much of the message is unknown to us) and
+    its relative margin over the runner-up (near 0: two intents fit equally well)."""
+    if match.best is None or match.best.score <= 0:
+        return 0.0, 0.0
+    best = match.best.score
+    runner_up = match.candidates[1].score if len(match.candidates) > 1 else 0.0
+    return best * match.known_share**UNKNOWN_WORDS_PENALTY, (best - runner_up) / best
+
+
+def calibrated(features: tuple[float, float]) -> float:
+    raw, margin = features
+    if raw <= 0:
+        return 0.0
+    a, b, c = CALIBRATION
+    return 1 / (1 + math.exp(-(a + b * raw + c * margin)))
+
+
+def decide(match: MatchResult, confidence: float) -> tuple[str | None, tuple[str, ...]]:
     """The intent to answer, or none and up to three intents to offer as "did you mean".
 
-    Suggestions are also returned with an answer: they are the runners-up.
+    With an answer, the suggestions are the runners-up close to it.
     """
-    candidates = [c for c in match.candidates if c.score >= SUGGEST_AT]
-    if not candidates:
+    if confidence < SUGGEST_AT or match.best is None:
         return None, ()
-    best = candidates[0]
-    runner_up = candidates[1].score if len(candidates) > 1 else 0.0
-    if best.score >= ANSWER_AT and best.score - runner_up >= AMBIGUOUS_MARGIN:
-        return best.intent, tuple(c.intent for c in candidates[1:3])
-    return None, tuple(c.intent for c in candidates[:3])
+    best = match.best.score
+    close = [c.intent for c in match.candidates if c.score >= 0.75 * best]
+    margin = confidence_features(match)[1]
+    if confidence >= ANSWER_AT and margin >= AMBIGUOUS_MARGIN:
+        return close[0], tuple(close[1:3])
+    return None, tuple(close[:3])
