@@ -26,6 +26,7 @@ class Intent(_Strict):
     title: dict[Lang, str]
     urgent: bool = False
     handoff: bool = False
+    small_talk: bool = False  # answered only when the message holds nothing else
     related: list[str] = []
     source: str = Field(min_length=3)
     reviewed: dt.date

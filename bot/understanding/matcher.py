@@ -17,12 +17,14 @@ How a message is scored (docs/ARCHITECTURE.md tells why):
 
 from __future__ import annotations
 
-import heapq
 import math
+import threading
+from array import array
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+import numpy as np
 from rapidfuzz import fuzz, process
 
 from bot.content.catalog import Catalog
@@ -34,9 +36,13 @@ MIN_CORRECTABLE = 4  # shorter words are not typo-corrected: too many false frie
 CORRECTION_CUTOFF = 82.0
 NGRAMS = (3, 4, 5)
 WORD_WEIGHT = 1.5  # a whole word shared says more than its pieces
-NEAREST_SHARE = 0.35  # best example vs. centroid in the similarity
+NEAREST_SHARE = 0.2  # best example vs. centroid in the similarity
 OTHER_LANGUAGE_FACTOR = 0.95  # an example in another language explains a little less
 CORRECTED_FACTOR = 0.9  # a corrected word is a little less sure than one typed right
+# A town's name says where, not what: "rain in Tapachula" is not about its care center.
+PLACE_FACTOR = 0.35
+# A greeting yields to any other intent scoring at least this share of it.
+SMALL_TALK_YIELD = 0.5
 
 Vector = dict[str, float]
 
@@ -63,42 +69,96 @@ class MatchResult:
 
 
 @dataclass(frozen=True)
-class _Example:
-    intent: str
-    lang: str
-    vector: Vector
+class _Rows:
+    """Unit vectors as compressed sparse rows: row r is data[indptr[r]:indptr[r + 1]] at
+    columns indices[...]. Built with numpy so a 100x content still indexes in seconds."""
+
+    indptr: np.ndarray
+    indices: np.ndarray
+    data: np.ndarray
+
+    def dots(self, rows: np.ndarray, dense: np.ndarray) -> np.ndarray:
+        """The dot product of each of `rows` with the dense vector, in one pass."""
+        starts, ends = self.indptr[rows], self.indptr[rows + 1]
+        lengths = ends - starts
+        firsts = np.cumsum(lengths) - lengths
+        positions = np.repeat(starts - firsts, lengths) + np.arange(lengths.sum())
+        products = self.data[positions] * dense[self.indices[positions]]
+        return np.add.reduceat(products, firsts) if len(products) else np.zeros(len(rows))
+
+
+def _unit_rows(row_of: np.ndarray, columns: np.ndarray, values: np.ndarray, n_rows: int) -> _Rows:
+    """Normalises each row to length 1; entries must come sorted by row."""
+    norms = np.sqrt(np.bincount(row_of, weights=values * values, minlength=n_rows))
+    data = (values / np.where(norms == 0, 1, norms)[row_of]).astype(np.float32)
+    indptr = np.concatenate(([0], np.cumsum(np.bincount(row_of, minlength=n_rows))))
+    return _Rows(indptr.astype(np.int64), columns.astype(np.int32), data)
 
 
 class IntentMatcher:
-    """An index over every example of every intent; built once per content version."""
+    """An index over every example of every intent; built once per content version.
+
+    `match` reuses two scratch arrays to stay allocation-free; a lock keeps that safe when
+    a transport calls it from several threads.
+    """
 
     def __init__(self, catalog: Catalog, normalizer: Normalizer) -> None:
         self._normalizer = normalizer
         self._topic = {i.id: i.topic for i in catalog.intents.values()}
-        raw: list[tuple[str, str, list[str]]] = []
+        self._small_talk = {i.id for i in catalog.intents.values() if i.small_talk}
+        self._intents: list[str] = list(catalog.intents)
+        intent_number = {intent: n for n, intent in enumerate(self._intents)}
+        self._feature_ids: dict[str, int] = {}
+        self._place_words = {
+            token
+            for place in catalog.places.values()
+            for alias in (*place.aliases, place.town.split(",")[0])
+            for token in normalizer.tokens(alias, None)
+        }
+        rows, columns, counts = array("i"), array("i"), array("f")
+        example_intent, example_lang = array("i"), []
+        self._postings: dict[str, list[int]] = defaultdict(list)
         for intent in catalog.intents.values():
             for lang in LANGUAGES:
                 for text in intent.examples.get(lang, []):
                     tokens = normalizer.content_tokens(text, lang)
-                    if tokens:
-                        raw.append((intent.id, lang, tokens))
-        counted = [(i, lang, _features(tokens)) for i, lang, tokens in raw]
-        document_frequency: Counter[str] = Counter()
-        for _i, _lang, features in counted:
-            document_frequency.update(features.keys())
-        self._n = max(len(counted), 1)
-        self._idf = {f: math.log(self._n / df) for f, df in document_frequency.items()}
+                    if not tokens:
+                        continue
+                    row = len(example_lang)
+                    example_intent.append(intent_number[intent.id])
+                    example_lang.append(lang)
+                    for token in set(tokens):
+                        self._postings[token].append(row)
+                    for feature, weight in self._features(tokens).items():
+                        rows.append(row)
+                        columns.append(self._feature_ids.setdefault(feature, len(self._feature_ids)))
+                        counts.append(weight)
+        self._example_intent = np.frombuffer(example_intent, dtype=np.int32)
+        self._example_lang = example_lang
+        self._posting_arrays = {t: np.array(r, dtype=np.int64) for t, r in self._postings.items()}
+        row_of = np.frombuffer(rows, dtype=np.int32)
+        column_of = np.frombuffer(columns, dtype=np.int32)
+        n_examples, n_features = len(example_lang), len(self._feature_ids)
+        self._n = max(n_examples, 1)
+        document_frequency = np.bincount(column_of, minlength=n_features)
+        self._idf = np.log(self._n / np.maximum(document_frequency, 1))
         self._unseen_idf = math.log(self._n)
-        self._examples = [_Example(i, lang, self._vector(f)) for i, lang, f in counted]
-        self._postings: dict[str, list[int]] = defaultdict(list)
-        for index, (_i, _lang, tokens) in enumerate(raw):
-            for token in set(tokens):
-                self._postings[token].append(index)
-        sums: dict[str, Counter[str]] = defaultdict(Counter)
-        for example in self._examples:
-            sums[example.intent].update(example.vector)
-        self._centroids = {intent: _unit(dict(total)) for intent, total in sums.items()}
-        self._words = {token for _i, _lang, tokens in raw for token in tokens}
+        is_word = np.zeros(n_features, dtype=bool)
+        is_word[[i for f, i in self._feature_ids.items() if f.startswith("w:")]] = True
+        self._is_word = is_word
+        weights = np.frombuffer(counts, dtype=np.float32) * self._idf[column_of]
+        weights = np.where(is_word[column_of], weights * WORD_WEIGHT, weights)
+        self._examples = _unit_rows(row_of, column_of, weights, n_examples)
+        # Centroids: all examples of an intent summed, then normalised.
+        intent_of = self._example_intent[row_of].astype(np.int64)
+        keys, inverse = np.unique(intent_of * n_features + column_of, return_inverse=True)
+        sums = np.bincount(inverse, weights=self._examples.data)
+        self._centroids = _unit_rows(
+            (keys // n_features).astype(np.int64), keys % n_features, sums, len(self._intents)
+        )
+        self._dense = np.zeros(n_features, dtype=np.float32)
+        self._overlap = np.zeros(n_examples, dtype=np.float32)
+        self._words = set(self._postings)
         self._by_shape: dict[tuple[str, int], list[str]] = defaultdict(list)
         for word in self._words:
             self._by_shape[(word[0], len(word))].append(word)
@@ -108,13 +168,18 @@ class IntentMatcher:
             for alias in (*place.aliases, place.town.split(",")[0])
         ]
         self._correct = lru_cache(maxsize=20000)(self._correct_uncached)
+        self._lock = threading.Lock()
 
     @property
     def example_count(self) -> int:
-        return len(self._examples)
+        return len(self._example_lang)
 
     def match(self, text: str, lang: str | None, limit: int = 5) -> MatchResult:
         """Ranks intents for `text` read as language `lang` (None: no lexicon applied)."""
+        with self._lock:
+            return self._match(text, lang, limit)
+
+    def _match(self, text: str, lang: str | None, limit: int) -> MatchResult:
         typed = self._normalizer.content_tokens(text, lang)
         places = self._find_places(typed)
         tokens: list[str] = []
@@ -126,53 +191,107 @@ class IntentMatcher:
             certainty[word] = corrected[1] if corrected else 0.0
         if not tokens:
             return MatchResult((), places)
-        weights = {t: self._idf.get("w:" + t, self._unseen_idf) for t in set(tokens)}
+        weights = {
+            t: self._weight_of("w:" + t) * (PLACE_FACTOR if t in self._place_words else 1.0)
+            for t in set(tokens)
+        }
         known_share = sum(w * certainty[t] for t, w in weights.items()) / sum(weights.values())
         shortlist = self._shortlist(weights, certainty)
-        if not shortlist:
+        if not len(shortlist):
             return MatchResult((), places, known_share, tuple(tokens))
-        message = self._vector(_features(tokens), certainty)
-        nearest: dict[str, float] = defaultdict(float)
-        for index in shortlist:
-            example = self._examples[index]
-            similarity = _dot(message, example.vector)
-            if lang and example.lang != lang:
-                similarity *= OTHER_LANGUAGE_FACTOR
-            nearest[example.intent] = max(nearest[example.intent], similarity)
+        ids, values = self._message_vector(tokens, certainty)
+        self._dense[ids] = values
+        try:
+            nearest = self._examples.dots(shortlist, self._dense)
+            intents = self._example_intent[shortlist]
+            if lang:
+                other = np.fromiter(
+                    (self._example_lang[i] != lang for i in shortlist), dtype=bool
+                )
+                nearest = np.where(other, nearest * OTHER_LANGUAGE_FACTOR, nearest)
+            best: dict[int, float] = {}
+            for intent, similarity in zip(intents.tolist(), nearest.tolist(), strict=True):
+                if similarity > best.get(intent, -1.0):
+                    best[intent] = similarity
+            numbers = np.fromiter(best, dtype=np.int64, count=len(best))
+            centroid = self._centroids.dots(numbers, self._dense)
+        finally:
+            self._dense[ids] = 0.0
         ranked = sorted(
             (
                 Candidate(
-                    intent,
-                    NEAREST_SHARE * best
-                    + (1 - NEAREST_SHARE) * _dot(message, self._centroids[intent]),
+                    self._intents[number],
+                    NEAREST_SHARE * best[number] + (1 - NEAREST_SHARE) * float(centre),
                 )
-                for intent, best in nearest.items()
+                for number, centre in zip(numbers.tolist(), centroid, strict=True)
             ),
             key=lambda c: -c.score,
         )
-        ranked = self._prefer_named_place(ranked, places)
+        ranked = self._prefer_substance(self._prefer_named_place(ranked, places))
         return MatchResult(tuple(ranked[:limit]), places, known_share, tuple(tokens))
 
-    def _vector(self, features: Counter[str], certainty: dict[str, float] | None = None) -> Vector:
-        vector: Vector = {}
-        for feature, count in features.items():
-            weight = (1 + math.log(count)) * self._idf.get(feature, self._unseen_idf)
+    def _features(self, tokens: list[str]) -> dict[str, float]:
+        """Words (prefixed "w:") and the character n-grams of each word with its boundaries,
+        each with its term weight (1 + log count), damped for town names."""
+        counts: Counter[str] = Counter()
+        damped: set[str] = set()
+        for token in tokens:
+            grams = ["w:" + token]
+            padded = f"<{token}>"
+            for n in NGRAMS:
+                grams.extend(padded[start : start + n] for start in range(len(padded) - n + 1))
+            counts.update(grams)
+            if token in self._place_words:
+                damped.update(grams)
+        return {
+            feature: (1 + math.log(count)) * (PLACE_FACTOR if feature in damped else 1.0)
+            for feature, count in counts.items()
+        }
+
+    def _weight_of(self, feature: str) -> float:
+        index = self._feature_ids.get(feature)
+        return float(self._idf[index]) if index is not None else self._unseen_idf
+
+    def _message_vector(
+        self, tokens: list[str], certainty: dict[str, float]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The message's known features and weights, normalised over all its features
+        (unknown ones only lower the norm: that is what makes off-topic text less similar)."""
+        ids: list[int] = []
+        values: list[float] = []
+        norm = 0.0
+        for feature, weight in self._features(tokens).items():
+            index = self._feature_ids.get(feature)
+            weight *= float(self._idf[index]) if index is not None else self._unseen_idf
             if feature.startswith("w:"):
                 weight *= WORD_WEIGHT
-                if certainty is not None and certainty.get(feature[2:], 1.0) < 1.0:
+                if certainty.get(feature[2:], 1.0) < 1.0:
                     weight *= CORRECTED_FACTOR
-            vector[feature] = weight
-        return _unit(vector)
+            norm += weight * weight
+            if index is not None:
+                ids.append(index)
+                values.append(weight)
+        scale = 1 / math.sqrt(norm) if norm else 0.0
+        return np.array(ids, dtype=np.int64), np.array(values, dtype=np.float32) * scale
 
-    def _shortlist(self, weights: dict[str, float], certainty: dict[str, float]) -> list[int]:
+    def _shortlist(self, weights: dict[str, float], certainty: dict[str, float]) -> np.ndarray:
         """Examples sharing the most word weight with the message, by a cheap count."""
-        overlap: dict[int, float] = defaultdict(float)
-        for word, weight in weights.items():
-            for index in self._postings.get(word, ()):
-                overlap[index] += weight * certainty[word]
-        if len(overlap) <= SHORTLIST:
-            return list(overlap)
-        return heapq.nlargest(SHORTLIST, overlap, key=overlap.__getitem__)
+        touched = [self._posting_arrays[w] for w in weights if w in self._posting_arrays]
+        if not touched:
+            return np.zeros(0, dtype=np.int64)
+        try:
+            for word, weight in weights.items():
+                rows = self._posting_arrays.get(word)
+                if rows is not None:
+                    self._overlap[rows] += weight * certainty[word]
+            candidates = np.unique(np.concatenate(touched))
+            if len(candidates) <= SHORTLIST:
+                return candidates
+            scores = self._overlap[candidates]
+            return candidates[np.argpartition(-scores, SHORTLIST)[:SHORTLIST]]
+        finally:
+            for rows in touched:
+                self._overlap[rows] = 0.0
 
     def _correct_uncached(self, token: str) -> tuple[str, float] | None:
         if token in self._words:
@@ -206,32 +325,28 @@ class IntentMatcher:
         """A question about centers that names one town is about that town's center."""
         if len(places) != 1 or not ranked:
             return ranked
-        place_intent = places[0]
-        top = ranked[0]
-        if top.intent == place_intent or self._topic.get(top.intent) != self._topic.get(
-            place_intent
-        ):
+        top = ranked[0].intent
+        if top != places[0] and self._topic.get(top) == self._topic.get(places[0]):
+            return _swap(ranked, places[0])
+        return ranked
+
+    def _prefer_substance(self, ranked: list[Candidate]) -> list[Candidate]:
+        """A greeting or a thanks is the answer only when the message holds nothing else:
+        "hello, where is the center in Tapachula" asks about the center."""
+        if not ranked or ranked[0].intent not in self._small_talk:
             return ranked
-        promoted = Candidate(place_intent, top.score)
-        return [promoted, *(c for c in ranked if c.intent != place_intent)]
+        for candidate in ranked[1:]:
+            if candidate.intent not in self._small_talk:
+                if candidate.score >= SMALL_TALK_YIELD * ranked[0].score:
+                    return _swap(ranked, candidate.intent)
+                break
+        return ranked
 
 
-def _features(tokens: list[str]) -> Counter[str]:
-    """Words (prefixed "w:") and the character n-grams of each word, with its boundaries."""
-    features: Counter[str] = Counter()
-    for token in tokens:
-        features["w:" + token] += 1
-        padded = f"<{token}>"
-        for n in NGRAMS:
-            for start in range(len(padded) - n + 1):
-                features[padded[start : start + n]] += 1
-    return features
-
-
-def _unit(vector: Vector) -> Vector:
-    norm = math.sqrt(sum(v * v for v in vector.values())) or 1.0
-    return {k: v / norm for k, v in vector.items()}
-
-
-def _dot(small: Vector, large: Vector) -> float:
-    return sum(value * large.get(key, 0.0) for key, value in small.items())
+def _swap(ranked: list[Candidate], intent: str) -> list[Candidate]:
+    """Puts `intent` first by exchanging its score with the top one's."""
+    top = ranked[0]
+    other = next((c for c in ranked if c.intent == intent), Candidate(intent, 0.0))
+    rest = [c for c in ranked[1:] if c.intent != intent]
+    swapped = [Candidate(top.intent, other.score), *rest]
+    return [Candidate(intent, top.score), *sorted(swapped, key=lambda c: -c.score)]
