@@ -32,6 +32,9 @@ from bot.languages import LANGUAGES
 from bot.understanding.normalize import Normalizer
 
 SHORTLIST = 80  # examples that get full scoring
+# The shortlist reads the postings of the message's rarest words first and stops after this
+# many: common words ("cita", "help") add little and would make cost grow with the content.
+POSTINGS_BUDGET = 30000
 MIN_CORRECTABLE = 4  # shorter words are not typo-corrected: too many false friends
 CORRECTION_CUTOFF = 82.0
 NGRAMS = (3, 4, 5)
@@ -159,9 +162,12 @@ class IntentMatcher:
         self._dense = np.zeros(n_features, dtype=np.float32)
         self._overlap = np.zeros(n_examples, dtype=np.float32)
         self._words = set(self._postings)
+        # Typos are corrected towards words seen at least twice: a word seen once is as
+        # likely a typo itself, and skipping them keeps correction fast on large content.
         self._by_shape: dict[tuple[str, int], list[str]] = defaultdict(list)
-        for word in self._words:
-            self._by_shape[(word[0], len(word))].append(word)
+        for word, rows in self._postings.items():
+            if len(rows) > 1:
+                self._by_shape[(word[0], len(word))].append(word)
         self._places = [
             (place.intent, alias.lower())
             for place in catalog.places.values()
@@ -275,15 +281,20 @@ class IntentMatcher:
         return np.array(ids, dtype=np.int64), np.array(values, dtype=np.float32) * scale
 
     def _shortlist(self, weights: dict[str, float], certainty: dict[str, float]) -> np.ndarray:
-        """Examples sharing the most word weight with the message, by a cheap count."""
-        touched = [self._posting_arrays[w] for w in weights if w in self._posting_arrays]
-        if not touched:
-            return np.zeros(0, dtype=np.int64)
+        """Examples sharing the most word weight with the message, by a cheap count over the
+        postings of its rarest words."""
+        touched: list[np.ndarray] = []
+        read = 0
         try:
-            for word, weight in weights.items():
+            for word in sorted(weights, key=weights.__getitem__, reverse=True):
                 rows = self._posting_arrays.get(word)
-                if rows is not None:
-                    self._overlap[rows] += weight * certainty[word]
+                if rows is None or (touched and read + len(rows) > POSTINGS_BUDGET):
+                    continue
+                self._overlap[rows] += weights[word] * certainty[word]
+                touched.append(rows)
+                read += len(rows)
+            if not touched:
+                return np.zeros(0, dtype=np.int64)
             candidates = np.unique(np.concatenate(touched))
             if len(candidates) <= SHORTLIST:
                 return candidates

@@ -20,9 +20,10 @@ MAX_CHARS = 1000  # longer messages are cut: the question is rarely past this po
 
 def fold(text: str) -> str:
     """Lowercases, strips accents, emoji and punctuation; keeps letters, digits and spaces."""
+    # NFKD splits "ò" into "o" and a combining accent; dropping what is not ASCII then removes
+    # accents, emoji and foreign punctuation in one step (our four languages are Latin script).
     text = unicodedata.normalize("NFKD", text[:MAX_CHARS].casefold())
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    text = text.replace("'", " ").replace("\u2019", " ")
+    text = text.encode("ascii", "ignore").decode("ascii")
     text = _NOT_WORD.sub(" ", text)
     text = _REPEATS.sub(r"\1", text)
     return text.strip()
@@ -34,15 +35,16 @@ class Normalizer:
     def __init__(self, lexicons: Mapping[str, Lexicon]) -> None:
         shared = lexicons.get("all")
         shared_words = _words(shared.replacements) if shared else {}
-        shared_phrases = _phrases(shared.replacements) if shared else []
+        shared_phrases = _Phrases(shared.replacements if shared else {})
         self._words: dict[str, dict[str, list[str]]] = {}
-        self._phrases: dict[str, list[tuple[re.Pattern[str], str]]] = {}
+        self._phrases: dict[str, _Phrases] = {}
         self._stopwords: dict[str, frozenset[str]] = {}
         for lang, lexicon in lexicons.items():
             if lang == "all":
                 continue
             self._words[lang] = {**shared_words, **_words(lexicon.replacements)}
-            self._phrases[lang] = _phrases(lexicon.replacements) + shared_phrases
+            self._phrases[lang] = _Phrases({**shared.replacements, **lexicon.replacements}
+                                           if shared else lexicon.replacements)
             self._stopwords[lang] = frozenset(fold(w) for w in lexicon.stopwords)
         self._shared_words = shared_words
         self._shared_phrases = shared_phrases
@@ -55,10 +57,7 @@ class Normalizer:
         out: list[str] = []
         for token in folded.split():
             out.extend(words.get(token, (token,)))
-        joined = " ".join(out)
-        for pattern, replacement in phrases:
-            joined = pattern.sub(replacement, joined)
-        return joined.split()
+        return phrases.apply(" ".join(out)).split()
 
     def content_tokens(self, text: str, lang: str | None) -> list[str]:
         """Tokens that carry meaning: stop words of the language removed."""
@@ -80,11 +79,21 @@ def _words(replacements: Mapping[str, str]) -> dict[str, list[str]]:
     }
 
 
-def _phrases(replacements: Mapping[str, str]) -> list[tuple[re.Pattern[str], str]]:
-    """Multi-word replacements ("cbp 1" -> "cbp one"), longest first."""
-    multi = [(fold(k), fold(v)) for k, v in replacements.items() if len(fold(k).split()) > 1]
-    multi.sort(key=lambda kv: -len(kv[0]))
-    return [(re.compile(rf"\b{re.escape(k)}\b"), v) for k, v in multi]
+class _Phrases:
+    """Multi-word replacements ("cbp 1" -> "cbp one") as one regex, longest first."""
+
+    def __init__(self, replacements: Mapping[str, str]) -> None:
+        multi = {fold(k): fold(v) for k, v in replacements.items() if len(fold(k).split()) > 1}
+        self._replacements = multi
+        keys = sorted(multi, key=len, reverse=True)
+        self._pattern = (
+            re.compile(r"\b(?:" + "|".join(re.escape(k) for k in keys) + r")\b") if keys else None
+        )
+
+    def apply(self, text: str) -> str:
+        if self._pattern is None:
+            return text
+        return self._pattern.sub(lambda m: self._replacements[m.group(0)], text)
 
 
 def vocabulary(texts: Iterable[str], normalizer: Normalizer, lang: str) -> set[str]:

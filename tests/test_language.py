@@ -1,0 +1,72 @@
+"""Language detection for our four languages, with French and Creole tested hard."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.understanding.language import LanguageDetector
+from bot.understanding.reader import Reader
+
+FRENCH_CREOLE_PAIRS = [
+    ("je ne sais pas ou aller avec mes enfants", "mwen pa konnen ki kote pou m ale ak pitit mwen"),
+    ("ou se trouve le centre de tapachula", "ki kote sant tapachula a ye"),
+    ("merci beaucoup pour votre aide", "mesi anpil pou ed ou"),
+    ("je veux parler avec une personne", "mwen vle pale ak yon moun"),
+    ("est ce que le transfert est gratuit", "eske transfe a gratis"),
+    ("comment demander l asile au mexique", "kijan pou m mande azil nan meksik"),
+    ("jsuis perdu aidez moi svp", "m pedi ede m souple"),
+    ("on m a vole mon telephone", "yo vole telefon mwen"),
+    ("c est quoi cbp one", "kisa cbp one ye"),
+    ("bonjour j ai une question sur le rendez vous", "bonjou m gen yon kesyon sou randevou a"),
+]
+OTHERS = [
+    ("donde queda el albergue para familias", "es"),
+    ("necesito ayuda con mi cita de cbp one", "es"),
+    ("where can i sleep tonight with my kids", "en"),
+    ("please i need help for appointment", "en"),
+]
+
+
+@pytest.fixture(scope="module")
+def detector(engine) -> LanguageDetector:  # type: ignore[no-untyped-def]
+    return engine.reader.detector
+
+
+@pytest.mark.parametrize(("french", "creole"), FRENCH_CREOLE_PAIRS)
+def test_french_and_creole_are_told_apart(
+    detector: LanguageDetector, french: str, creole: str
+) -> None:
+    assert detector.detect(french).language == "fr"  # type: ignore[union-attr]
+    assert detector.detect(creole).language == "ht"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(("text", "lang"), OTHERS)
+def test_spanish_and_english_are_recognised(
+    detector: LanguageDetector, text: str, lang: str
+) -> None:
+    assert detector.detect(text).language == lang  # type: ignore[union-attr]
+
+
+def test_one_word_is_marked_short_and_text_without_words_has_no_language(
+    detector: LanguageDetector,
+) -> None:
+    detection = detector.detect("bonjou")
+    assert detection is not None and detection.is_short
+    assert detector.detect("🙂 ?!") is None
+
+
+@pytest.mark.parametrize("typed", ["tapachula", "tapachla", "tapachul", "TAPACHULA"])
+def test_misspelled_town_names_are_recognised_as_places(reader: Reader, typed: str) -> None:
+    assert reader.read(f"donde esta el centro de {typed}", None).match.places == (
+        "center_tapachula",
+    )
+
+
+@pytest.mark.parametrize("typed", ["huixtla", "huistla", "huitxla", "uixtla"])
+def test_huixtla_spellings_are_recognised(reader: Reader, typed: str) -> None:
+    assert reader.read(f"the center in {typed}", None).match.places == ("center_huixtla",)
+
+
+@pytest.fixture(scope="module")
+def reader(engine) -> Reader:  # type: ignore[no-untyped-def]
+    return engine.reader
