@@ -11,6 +11,7 @@ from bot.dialog.events import (
     MediaEvent,
     Outcome,
     TextEvent,
+    UserState,
 )
 from bot.storage.store import Store
 
@@ -21,6 +22,9 @@ class Conversation:
     def __init__(self, engine: Engine, store: Store) -> None:
         self.engine = engine
         self._store = store
+
+    def state_of(self, user_id: int) -> UserState:
+        return self._store.load_state(user_id)
 
     def handle(self, incoming: Incoming) -> Outcome:
         state = self._store.load_state(incoming.user_id)

@@ -18,19 +18,26 @@ def placeholders(text: str) -> set[str]:
     return set(_PLACEHOLDER.findall(text))
 
 
+def _shown(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
 def check_catalogs(locales_dir: Path) -> list[Problem]:
     """One problem per untranslated, fuzzy or placeholder-mismatched message."""
     problems: list[Problem] = []
     template = locales_dir / f"{DOMAIN}.pot"
     if not template.exists():
-        return [Problem(str(template), 1, "", "the message template is missing; run make i18n")]
+        return [Problem(_shown(template), 1, "", "the message template is missing; run make i18n")]
     with template.open("rb") as fp:
         wanted = {m.id for m in read_po(fp) if m.id}
     for lang in LANGUAGES:
         po = locales_dir / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
         name = ENGLISH_NAMES[lang]
         if not po.exists():
-            problems.append(Problem(str(po), 1, "", f"the {name} catalog is missing"))
+            problems.append(Problem(_shown(po), 1, "", f"the {name} catalog is missing"))
             continue
         with po.open("rb") as fp:
             catalog = read_po(fp, locale=lang)
@@ -43,16 +50,16 @@ def check_catalogs(locales_dir: Path) -> list[Problem]:
             short = str(message.id)[:40]
             if not message.string or message.fuzzy:
                 problems.append(Problem(
-                    str(po), line, f'"{short}"', f"no {name} translation yet; write it in msgstr"
+                    _shown(po), line, f'"{short}"', f"no {name} translation yet; write it in msgstr"
                 ))  # fmt: skip
             elif placeholders(str(message.id)) != placeholders(str(message.string)):
                 problems.append(Problem(
-                    str(po), line, f'"{short}"',
+                    _shown(po), line, f'"{short}"',
                     "the translation must keep the same {placeholders} as the original",
                 ))  # fmt: skip
         for missing in sorted(wanted - seen):
             problems.append(Problem(
-                str(po), 1, f'"{str(missing)[:40]}"',
+                _shown(po), 1, f'"{str(missing)[:40]}"',
                 f"message not in the {name} catalog; run make i18n to add it, then translate",
             ))  # fmt: skip
     return problems

@@ -5,22 +5,28 @@ from __future__ import annotations
 import argparse
 import sys
 
+import logging
+
+from bot.app import build_engine
 from bot.cli import chat
 from bot.config import Settings
+from bot.content.loader import ContentError
+from bot.conversation import Conversation
+from bot.i18n import UiText
+from bot.storage.database import make_engine, upgrade
+from bot.storage.store import Store
+
+log = logging.getLogger(__name__)
 
 NO_TOKEN = """\
 No Telegram token: set TELEGRAM_BOT_TOKEN (in the environment or in .env).
 To get one: open Telegram, talk to @BotFather, send /newbot, choose a name, and copy the
 token it gives you. Then: TELEGRAM_BOT_TOKEN=123456:ABC... make run
 """
-NOT_YET = """\
-The Telegram transport is not built yet (see issue "The bot on Telegram").
-Until then, talk to the bot in the terminal: migrant-bot chat
-"""
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("run", help="start the bot on Telegram")
+    parser = sub.add_parser("run", help="start the bot on Telegram (long polling)")
     parser.add_argument(
         "--chat-without-token",
         action="store_true",
@@ -36,5 +42,22 @@ def handle(args: argparse.Namespace, settings: Settings) -> int:
             print("Meanwhile, here is the same bot in this terminal.\n", file=sys.stderr)
             return chat.handle(argparse.Namespace(user=chat.TERMINAL_USER), settings)
         return 2
-    print(NOT_YET, file=sys.stderr)
-    return 2
+    from bot.transport.app import BadToken, build_application, run_polling
+
+    try:
+        parts = build_engine(settings)
+    except ContentError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    database = make_engine(settings.database_url)
+    upgrade(database)
+    parts.engine.reader.detector.warm_up()
+    conversation = Conversation(parts.engine, Store(database))
+    try:
+        application = build_application(settings, conversation, UiText(settings.locales_dir))
+        log.info("starting long polling on %s", settings.telegram_api_base_url)
+        run_polling(application)
+    except BadToken as exc:
+        print(f"migrant-bot: {exc}", file=sys.stderr)
+        return 2
+    return 0

@@ -19,3 +19,8 @@ def command_descriptions(_: Gettext) -> dict[str, str]:
         "help": _("What I can do"),
         "forget": _("Delete my data"),
     }
+
+
+def private_only(_: Gettext) -> str:
+    return _("Hello! I only answer in private chats, so that nobody's questions are seen by "
+             "others. Write to me directly.")  # fmt: skip

@@ -113,9 +113,7 @@ def parse_html(source: str) -> tuple[str, list[Entity]]:
         else:
             i = _html_start_tag(source, i, out, stack)
     if stack:
-        raise EntityParseError(
-            f'Can\'t find end tag corresponding to start tag "{stack[-1].tag}"'
-        )
+        raise EntityParseError(f'Can\'t find end tag corresponding to start tag "{stack[-1].tag}"')
     return out.result()
 
 
@@ -233,7 +231,13 @@ _MD2_NAMES = {
     "text_link": "TextUrl",
     "custom_emoji": "CustomEmoji",
 }
-_MD2_TOGGLES = {"*": "bold", "__": "underline", "_": "italic", "~": "strikethrough", "||": "spoiler"}
+_MD2_TOGGLES = {
+    "*": "bold",
+    "__": "underline",
+    "_": "italic",
+    "~": "strikethrough",
+    "||": "spoiler",
+}
 
 
 class _MarkdownV2:
@@ -320,7 +324,11 @@ class _MarkdownV2:
             kind = "text_link" if self.src[i] == "[" else "custom_emoji"
             self.stack.append(_Open(kind, self.out.length, byte_offset(self.src, i)))
             return i + (1 if kind == "text_link" else 2)
-        if self.src[i] == "]" and self.stack and self.stack[-1].kind in ("text_link", "custom_emoji"):
+        if (
+            self.src[i] == "]"
+            and self.stack
+            and self.stack[-1].kind in ("text_link", "custom_emoji")
+        ):
             return self._close_link(i)
         raise EntityParseError(
             f"Character '{self.src[i]}' is reserved and must be escaped with the preceding '\\'"
@@ -358,7 +366,9 @@ class _MarkdownV2:
             )
         url, end = _read_url(self.src, i + 2)
         if end < 0:
-            raise EntityParseError(f"Can't find end of a URL at byte offset {byte_offset(self.src, i)}")
+            raise EntityParseError(
+                f"Can't find end of a URL at byte offset {byte_offset(self.src, i)}"
+            )
         if opened.kind == "custom_emoji":
             opened.extra = {"custom_emoji_id": url.rpartition("id=")[2]}
         else:
@@ -472,7 +482,7 @@ _AUTO_PATTERNS = [
     ("email", re.compile(r"(?<![\w.@+-])[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")),
     ("mention", re.compile(r"(?<![\w@])@[A-Za-z][A-Za-z0-9_]{3,31}(?![\w@])")),
     ("hashtag", re.compile(r"(?<![\w#])#\w*[^\W\d]\w*")),
-    ("url", re.compile(r"\bhttps?://[^\s<>\"]+[^\s<>\".,;:!?)\]'’]")),
+    ("url", re.compile(r"\bhttps?://[^\s<>\"]+[^\s<>\".,;:!?)\]'\u2019]")),
 ]
 
 

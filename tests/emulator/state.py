@@ -28,6 +28,11 @@ PRESENT_STATUSES = frozenset({"creator", "administrator", "member", "restricted"
 ADMIN_STATUSES = frozenset({"creator", "administrator"})
 
 
+def names(text: str) -> frozenset[str]:
+    """Identifiers written as one space-separated string, to keep constant tables compact."""
+    return frozenset(text.split())
+
+
 class ApiError(Exception):
     """A Bot API failure, rendered exactly like Telegram's error responses."""
 
@@ -68,6 +73,12 @@ class Notifier:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._waiters: set[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = set()
+        self.closed = False
+
+    def close(self) -> None:
+        """Release every waiter now and from now on (server shutdown must not hang on polls)."""
+        self.closed = True
+        self.notify()
 
     def notify(self) -> None:
         with self._lock:
@@ -88,7 +99,7 @@ class Notifier:
                 if predicate():
                     return True
                 remaining = deadline - time.monotonic()
-                if remaining <= 0:
+                if remaining <= 0 or self.closed:
                     return False
                 await asyncio.wait({waiter[1]}, timeout=remaining)
             finally:
@@ -335,6 +346,8 @@ class EmulatorState:
             is_forum=bool(data.get("is_forum")) and chat_type == "supergroup",
             bot_status=self._checked_status(data.get("bot_status", "member")),
         )
+        if chat.is_forum:
+            chat.next_message_id = 2  # thread id 1 is the General topic
         for user_id, status in _member_pairs(data.get("members", [])):
             self.user(user_id)
             chat.members[user_id] = self._checked_status(status)
@@ -532,13 +545,13 @@ def allowed_set(allowed: list[str] | None) -> set[str]:
     return set(_ALL_UPDATE_TYPES) - DEFAULT_EXCLUDED_UPDATES
 
 
-_ALL_UPDATE_TYPES = (
+_ALL_UPDATE_TYPES = names(
     "message edited_message channel_post edited_channel_post business_connection "
     "business_message edited_business_message deleted_business_messages message_reaction "
     "message_reaction_count inline_query chosen_inline_result callback_query shipping_query "
     "pre_checkout_query purchased_paid_media poll poll_answer my_chat_member chat_member "
     "chat_join_request chat_boost removed_chat_boost"
-).split()
+)
 
 
 def as_reply(message: JSON) -> JSON:
@@ -548,17 +561,17 @@ def as_reply(message: JSON) -> JSON:
     return reply
 
 
-_ADMIN_RIGHTS = (
+_ADMIN_RIGHTS = names(
     "can_manage_chat can_delete_messages can_manage_video_chats can_restrict_members "
     "can_change_info can_invite_users can_post_stories can_edit_stories can_delete_stories "
     "can_pin_messages can_manage_topics"
-).split()
-_RESTRICTED_FLAGS = (
+)
+_RESTRICTED_FLAGS = names(
     "can_change_info can_invite_users can_pin_messages can_send_messages can_send_polls "
     "can_send_other_messages can_add_web_page_previews can_manage_topics can_send_audios "
     "can_send_documents can_send_photos can_send_videos can_send_video_notes "
     "can_send_voice_notes can_edit_tag"
-).split()
+)
 
 
 def chat_member_object(user: JSON, status: str) -> JSON:

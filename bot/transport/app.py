@@ -1,0 +1,99 @@
+"""Builds the python-telegram-bot Application around the core and runs long polling."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Awaitable
+from typing import Any
+from weakref import WeakValueDictionary
+
+from telegram import BotCommand, Update
+from telegram.error import InvalidToken, NetworkError
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, BaseUpdateProcessor
+
+from bot.config import Settings
+from bot.conversation import Conversation
+from bot.dialog import notices
+from bot.i18n import UiText
+from bot.languages import DEFAULT_LANGUAGE, LANGUAGES
+from bot.transport.handlers import Handlers
+
+log = logging.getLogger(__name__)
+TOKEN_SHAPE = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{30,}$")
+
+
+class BadToken(Exception):
+    """The token is missing, malformed or refused by Telegram."""
+
+
+class PerChatProcessor(BaseUpdateProcessor):
+    """Many chats at once, but one update at a time per chat, so a person's messages are
+    answered in the order they were sent."""
+
+    def __init__(self, max_concurrent_updates: int = 64) -> None:
+        super().__init__(max_concurrent_updates)
+        self._locks: WeakValueDictionary[int, asyncio.Lock] = WeakValueDictionary()
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        chat = update.effective_chat if isinstance(update, Update) else None
+        if chat is None:
+            await coroutine
+            return
+        lock = self._locks.get(chat.id)
+        if lock is None:
+            lock = asyncio.Lock()
+            self._locks[chat.id] = lock
+        async with lock:
+            await coroutine
+
+    async def initialize(self) -> None:
+        pass
+
+    async def shutdown(self) -> None:
+        pass
+
+
+def build_application(settings: Settings, conversation: Conversation, ui: UiText) -> Application:
+    """The Application, talking to `TELEGRAM_API_BASE_URL` through PTB's rate limiter."""
+    token = settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else ""
+    if not TOKEN_SHAPE.match(token):
+        raise BadToken(
+            "TELEGRAM_BOT_TOKEN does not look like a token from @BotFather "
+            "(digits, a colon, then letters); check it and try again."
+        )
+    base = settings.telegram_api_base_url.rstrip("/")
+    application = (
+        ApplicationBuilder()
+        .token(token)
+        .base_url(base)
+        .base_file_url(base.replace("/bot", "/file/bot"))
+        .rate_limiter(AIORateLimiter(max_retries=3))
+        .concurrent_updates(PerChatProcessor())
+        .post_init(_announce_commands(ui))
+        .build()
+    )
+    Handlers(conversation, ui).register(application)
+    return application
+
+
+def _announce_commands(ui: UiText):  # type: ignore[no-untyped-def]
+    async def post_init(application: Application) -> None:
+        """Sets the /command menu in each language, and Spanish for everyone else."""
+        for lang in (*LANGUAGES, None):
+            _ = ui.for_language(lang or DEFAULT_LANGUAGE)
+            commands = [BotCommand(name, text) for name, text in notices.command_descriptions(_).items()]
+            await application.bot.set_my_commands(commands, language_code=lang)
+
+    return post_init
+
+
+def run_polling(application: Application) -> None:
+    """Long polling that never drops pending updates: nothing sent while we were down is lost."""
+    try:
+        application.run_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)
+    except InvalidToken as exc:
+        raise BadToken("Telegram refused TELEGRAM_BOT_TOKEN; get a new one from @BotFather.") from exc
+    except NetworkError as exc:
+        raise BadToken(f"cannot reach the Bot API at the configured address: {exc}") from exc

@@ -1,0 +1,100 @@
+"""python-telegram-bot handlers: private chats go through the core, groups get one notice."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from telegram import Update
+from telegram.constants import ChatMemberStatus, ChatType
+from telegram.ext import Application, CallbackQueryHandler, ChatMemberHandler, ContextTypes
+from telegram.ext import MessageHandler, TypeHandler, filters
+
+from bot.conversation import Conversation
+from bot.dialog import notices
+from bot.i18n import UiText
+from bot.languages import DEFAULT_LANGUAGE, as_language
+from bot.transport.replies import send_replies
+from bot.transport.updates import to_incoming
+
+log = logging.getLogger(__name__)
+
+
+class Handlers:
+    """Turns updates into core events and sends what the core answers."""
+
+    def __init__(self, conversation: Conversation, ui: UiText) -> None:
+        self._conversation = conversation
+        self._ui = ui
+
+    def register(self, application: Application) -> None:
+        private = filters.ChatType.PRIVATE
+        application.add_handler(CallbackQueryHandler(self.on_button))
+        application.add_handler(
+            MessageHandler(private & (filters.UpdateType.MESSAGES), self.on_message)
+        )
+        application.add_handler(
+            ChatMemberHandler(self.on_added_to_group, ChatMemberHandler.MY_CHAT_MEMBER)
+        )
+        application.add_handler(TypeHandler(Update, self.on_anything_else), group=1)
+        application.add_error_handler(self.on_error)
+
+    async def on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Answers a private message (new or edited) through the core."""
+        await self._answer(update, context)
+
+    async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Acknowledges the press at once, then answers it through the core."""
+        query = update.callback_query
+        assert query is not None
+        await query.answer()
+        if query.message is None or query.message.chat.type != ChatType.PRIVATE:
+            return
+        await self._answer(update, context)
+
+    async def on_added_to_group(
+        self, update: Update, context: ContextTypes.DEFAULT_TYPE
+    ) -> None:
+        """Says once, in a group it was added to, that it only answers in private."""
+        change = update.my_chat_member
+        if change is None or change.chat.type == ChatType.PRIVATE:
+            return
+        joined = change.new_chat_member.status in (
+            ChatMemberStatus.MEMBER,
+            ChatMemberStatus.ADMINISTRATOR,
+        ) and change.old_chat_member.status in (ChatMemberStatus.LEFT, ChatMemberStatus.BANNED)
+        if joined:
+            lang = as_language(change.from_user.language_code) or DEFAULT_LANGUAGE
+            text = notices.private_only(self._ui.for_language(lang))
+            await context.bot.send_message(change.chat.id, text)
+
+    async def on_anything_else(
+        self, update: Update, context: ContextTypes.DEFAULT_TYPE
+    ) -> None:
+        """Ignores by design what is not a private message, a button or a group join
+        (group chatter, channel posts, polls): nobody's question must leak into a group."""
+
+    async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Logs the failure without the message text and tells the person what to do."""
+        log.error("update failed: %s", type(context.error).__name__, exc_info=context.error)
+        if not isinstance(update, Update) or update.effective_chat is None:
+            return
+        if update.effective_chat.type != ChatType.PRIVATE:
+            return
+        user = update.effective_user
+        lang = as_language(user.language_code if user else None) or DEFAULT_LANGUAGE
+        try:
+            state = await asyncio.to_thread(self._conversation.state_of, user.id) if user else None
+            lang = state.language if state and state.language else lang
+        except Exception:  # the database may be what failed
+            log.warning("could not read the person's language for the error notice")
+        text = notices.something_went_wrong(self._ui.for_language(lang))
+        await context.bot.send_message(update.effective_chat.id, text)
+
+    async def _answer(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        incoming = to_incoming(update)
+        chat = update.effective_chat
+        if incoming is None or chat is None:
+            return
+        outcome = await asyncio.to_thread(self._conversation.handle, incoming)
+        await send_replies(context.bot, chat.id, outcome.replies)

@@ -1,0 +1,274 @@
+"""End to end over real HTTP: the real `migrant-bot run` process against the Bot API emulator,
+with the tests playing Telegram users in all four languages."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.config import PROJECT_ROOT, Settings
+from bot.content.loader import load_catalog
+from tests.emulator.client import EmulatorClient, run_emulator
+
+CATALOG = load_catalog(Settings(_env_file=None).content_dir)
+_ids = itertools.count(700_001)
+
+
+@pytest.fixture(scope="module")
+def emulator() -> Iterator[EmulatorClient]:
+    with run_emulator() as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def bot_process(emulator: EmulatorClient, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    log = tmp_path_factory.mktemp("bot") / "bot.log"
+    env = {
+        **os.environ,
+        "TELEGRAM_BOT_TOKEN": emulator.token,
+        "TELEGRAM_API_BASE_URL": emulator.bot_api_url,
+        "DATABASE_URL": f"sqlite:///{log.parent / 'bot.sqlite3'}",
+        "LOG_LEVEL": "INFO",
+    }
+    with log.open("w") as stream:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot", "run"], cwd=PROJECT_ROOT, env=env, stderr=stream
+        )
+    try:
+        emulator.wait_for_poller(timeout=30)
+        yield log
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def _person(emulator: EmulatorClient, lang: str | None) -> int:
+    user_id = next(_ids)
+    emulator.user(user_id, f"Persona {user_id}", language_code=lang)
+    return user_id
+
+
+def _buttons(message: dict) -> list[str]:
+    keyboard = message.get("reply_markup", {}).get("inline_keyboard", [])
+    return [button["text"] for row in keyboard for button in row]
+
+
+LANGS = ["es", "en", "fr", "ht"]
+TYPO_QUESTIONS = {
+    "es": ("kiero saver si cbp one todabia funsiona", "cbp_one_status"),
+    "en": ("wat happen to the cbp one apointments", "cbp_one_status"),
+    "fr": ("cest koi le transfer vers la frontiere, c gratuit?", "safe_transfer_about"),
+    "ht": ("kote sant tapachla a ye", "center_tapachula"),
+}
+EMERGENCIES = {
+    "es": "ayuda me estan siguiendo unos hombres",
+    "en": "help me they are following me",
+    "fr": "au secours on me suit",
+    "ht": "ede m gen moun k ap swiv mwen",
+}
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_start_offers_languages_and_menu_and_a_language_choice_sticks(
+    emulator: EmulatorClient, bot_process: Path, lang: str
+) -> None:
+    user = _person(emulator, "de")  # an app language we don't speak: Spanish first
+    emulator.send_command(user, "start")
+    welcome, menu = emulator.wait_for_messages(user, count=2)
+    assert welcome["text"] == CATALOG.intents["greeting"].answer["es"]
+    assert _buttons(welcome) == ["Español", "English", "Français", "Kreyòl"]
+    assert len(_buttons(menu)) == len(CATALOG.topics) + 2
+    label = {"es": "Español", "en": "English", "fr": "Français", "ht": "Kreyòl"}[lang]
+    emulator.press_button(user, welcome, text=label)
+    [switched] = emulator.wait_for_messages(user)
+    assert [t.title[lang] for t in CATALOG.topics.values()] == _buttons(switched)[:-2]
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_menu_path_leads_to_an_answer(
+    emulator: EmulatorClient, bot_process: Path, lang: str
+) -> None:
+    user = _person(emulator, lang)
+    emulator.send_command(user, "menu")
+    [menu] = emulator.wait_for_messages(user)
+    emulator.press_button(user, menu, text=CATALOG.topics["cbp_one"].title[lang])
+    [submenu] = emulator.wait_for_messages(user)
+    emulator.press_button(user, submenu, text=CATALOG.intents["cbp_one_status"].title[lang])
+    [answer] = emulator.wait_for_messages(user)
+    assert answer["text"] == CATALOG.intents["cbp_one_status"].answer[lang]
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_free_text_with_typos_gets_the_right_answer(
+    emulator: EmulatorClient, bot_process: Path, lang: str
+) -> None:
+    user = _person(emulator, lang)
+    text, intent = TYPO_QUESTIONS[lang]
+    emulator.send_text(user, text)
+    answer = emulator.wait_for_messages(user)[0]
+    assert answer["text"] == CATALOG.intents[intent].answer[lang]
+    related = [CATALOG.intents[r].title[lang] for r in CATALOG.intents[intent].related]
+    assert set(related) <= set(_buttons(answer))
+
+
+def test_did_you_mean_button_answers_the_chosen_intent(
+    emulator: EmulatorClient, bot_process: Path
+) -> None:
+    user = _person(emulator, "ht")
+    emulator.send_text(user, "randevou")
+    [question] = emulator.wait_for_messages(user)
+    titles = {CATALOG.intents[i].title["ht"]: i for i in CATALOG.intents}
+    choice = next(b for b in _buttons(question) if b in titles)
+    emulator.press_button(user, question, text=choice)
+    [answer] = emulator.wait_for_messages(user)
+    assert answer["text"] == CATALOG.intents[titles[choice]].answer["ht"]
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_location_gets_the_nearest_centers_as_venues(
+    emulator: EmulatorClient, bot_process: Path, lang: str
+) -> None:
+    user = _person(emulator, lang)
+    emulator.send_location(user, 14.91, -92.27)  # Tapachula
+    header, first, second, _menu = emulator.wait_for_messages(user, count=4)
+    assert "km" in header["text"]
+    assert first["venue"]["title"] == CATALOG.places["center_tapachula"].name[lang]
+    assert second["venue"]["title"] == CATALOG.places["center_huixtla"].name[lang]
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_emergency_gets_the_numbers_first(
+    emulator: EmulatorClient, bot_process: Path, lang: str
+) -> None:
+    user = _person(emulator, lang)
+    emulator.send_text(user, EMERGENCIES[lang])
+    first = emulator.wait_for_messages(user)[0]
+    assert "911" in first["text"][:120]
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_voice_note_gets_a_kind_reply_in_the_persons_language(
+    emulator: EmulatorClient, bot_process: Path, lang: str
+) -> None:
+    user = _person(emulator, lang)
+    emulator.send_voice(user)
+    [reply] = emulator.wait_for_messages(user)
+    assert reply["text"] == {
+        "es": "Solo puedo leer texto y ubicaciones. Escriba su pregunta en pocas palabras o "
+        "elija un tema.",
+        "en": "I can only read text and locations. Please write your question in a few words, "
+        "or choose a topic.",
+        "fr": "Je peux lire seulement du texte et des localisations. Écrivez votre question en "
+        "quelques mots, ou choisissez un sujet.",
+        "ht": "Mwen ka li sèlman tèks ak lokalizasyon. Ekri kesyon ou an kèk mo, oswa chwazi "
+        "yon sijè.",
+    }[lang]
+    assert _buttons(reply)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_deep_link_opens_the_answer_in_its_language(
+    emulator: EmulatorClient, bot_process: Path, lang: str
+) -> None:
+    user = _person(emulator, "es")
+    emulator.send_command(user, "start", f"asylum_mexico-{lang}")
+    [answer] = emulator.wait_for_messages(user)
+    assert answer["text"] == CATALOG.intents["asylum_mexico"].answer[lang]
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_forget_asks_then_deletes(emulator: EmulatorClient, bot_process: Path, lang: str) -> None:
+    user = _person(emulator, lang)
+    emulator.send_command(user, "forget")
+    [question] = emulator.wait_for_messages(user)
+    assert question["text"] == CATALOG.intents["forget_me"].answer[lang]
+    emulator.press_button(user, question, data=question["reply_markup"]["inline_keyboard"][0][0]["callback_data"])
+    [done] = emulator.wait_for_messages(user)
+    assert done["text"] in {
+        "Listo. Borré todo lo que tenía guardado sobre usted.",
+        "Done. I deleted everything I had saved about you.",
+        "C'est fait. J'ai effacé tout ce que j'avais gardé sur vous.",
+        "Fini. Mwen efase tout sa m te kenbe sou ou.",
+    }
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_forged_button_gets_expired_and_the_menu(
+    emulator: EmulatorClient, bot_process: Path, lang: str
+) -> None:
+    user = _person(emulator, lang)
+    emulator.send_command(user, "menu")
+    [menu] = emulator.wait_for_messages(user)
+    query = emulator.press_button(user, menu, data="a:emergency~forgedsig", forge=True)
+    [reply] = emulator.wait_for_messages(user)
+    assert reply["text"] in {
+        "Este botón ya no funciona. Aquí está el menú:",
+        "This button has expired. Here is the menu:",
+        "Ce bouton a expiré. Voici le menu :",
+        "Bouton sa a pa mache ankò. Men meni an:",
+    }
+    assert emulator.callback_answer(query["id"]) is not None
+
+
+def test_edited_message_is_answered_as_a_new_question(
+    emulator: EmulatorClient, bot_process: Path
+) -> None:
+    user = _person(emulator, "en")
+    sent = emulator.send_text(user, "hello")
+    emulator.wait_for_messages(user)
+    emulator.edit_text(user, sent["message_id"], "what is cbp one")
+    [answer] = emulator.wait_for_messages(user)
+    assert answer["text"] == CATALOG.intents["cbp_one_about"].answer["en"]
+
+
+def test_in_a_group_the_bot_says_once_it_answers_in_private_then_stays_silent(
+    emulator: EmulatorClient, bot_process: Path
+) -> None:
+    user = _person(emulator, "en")
+    group = emulator.group("Shelter group", members=[user], bot_status="left")
+    group_id = group["id"]
+    # As an administrator the bot receives every message of the group: it must still be silent.
+    emulator.add_bot_to_group(group_id, by_user_id=user, status="administrator")
+    [notice] = emulator.wait_for_messages(group_id)
+    assert "private" in notice["text"]
+    emulator.send_text(user, "where is the huixtla center", chat_id=group_id)
+    with pytest.raises(TimeoutError):
+        emulator.wait_for_messages(group_id, timeout=1.5)
+
+
+def test_commands_are_announced_in_each_language(
+    emulator: EmulatorClient, bot_process: Path
+) -> None:
+    by_language = {c["language_code"]: c["commands"] for c in emulator.commands()}
+    assert {"es", "en", "fr", "ht"} <= set(by_language)
+    assert [c["command"] for c in by_language["ht"]] == ["menu", "language", "human", "help", "forget"]
+    assert by_language["fr"][2]["description"] == "Parler à une personne"
+
+
+def test_the_log_holds_neither_message_text_nor_token(
+    emulator: EmulatorClient, bot_process: Path
+) -> None:
+    user = _person(emulator, "es")
+    emulator.send_text(user, "mi secreto personal es azul")
+    emulator.wait_for_messages(user)
+    log = bot_process.read_text()
+    assert "secreto personal" not in log
+    assert emulator.token not in log
+    assert emulator.token.split(":")[1] not in log
+
+
+def test_a_malformed_token_gives_one_clear_line(tmp_path: Path) -> None:
+    env = {**os.environ, "TELEGRAM_BOT_TOKEN": "not-a-token", "DATABASE_URL": f"sqlite:///{tmp_path}/x.db"}
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "run"], cwd=PROJECT_ROOT, env=env,
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert "TELEGRAM_BOT_TOKEN" in done.stderr.strip().splitlines()[-1]
