@@ -49,9 +49,8 @@ def check_catalogs(locales_dir: Path) -> list[Problem]:
             line = message.lineno or 1
             short = str(message.id)[:40]
             if not message.string or message.fuzzy:
-                problems.append(Problem(
-                    _shown(po), line, f'"{short}"', f"no {name} translation yet; write it in msgstr"
-                ))  # fmt: skip
+                untranslated = f"no {name} translation yet; write it in msgstr"
+                problems.append(Problem(_shown(po), line, f'"{short}"', untranslated))
             elif placeholders(str(message.id)) != placeholders(str(message.string)):
                 problems.append(Problem(
                     _shown(po), line, f'"{short}"',

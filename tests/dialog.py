@@ -54,16 +54,14 @@ class Person:
         for button in buttons(self.last):
             if label_part in button.label:
                 return button
-        raise AssertionError(f"no button {label_part!r} in {[b.label for b in buttons(self.last)]}")
+        raise AssertionError(
+            f"no button {label_part!r} in {[b.label for b in buttons(self.last)]}"
+        )
 
 
 def buttons(outcome: Outcome) -> list[Button]:
     return [
-        b
-        for r in outcome.replies
-        if isinstance(r, TextReply)
-        for row in r.buttons
-        for b in row
+        b for r in outcome.replies if isinstance(r, TextReply) for row in r.buttons for b in row
     ]
 
 

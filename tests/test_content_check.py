@@ -103,7 +103,11 @@ def test_place_without_address_is_a_warning(content_copy: Path) -> None:
 
 def test_unknown_field_and_bad_date_are_plain_words(content_copy: Path) -> None:
     file = content_copy / "intents" / "asylum.yaml"
-    _edit(file, "  urgent: false\n", "  urgnet: false\n") if "urgent: false" in file.read_text() else _edit(file, "  topic: asylum\n", "  topic: asylum\n  urgnet: false\n")
+    _edit(
+        file, "  urgent: false\n", "  urgnet: false\n"
+    ) if "urgent: false" in file.read_text() else _edit(
+        file, "  topic: asylum\n", "  topic: asylum\n  urgnet: false\n"
+    )
     _edit(file, "reviewed: 2026-11-27", "reviewed: 27/11/2026")
     messages = [p.message for p in errors(inspect_content(content_copy)[1])]
     assert any("not a field we know" in m for m in messages)

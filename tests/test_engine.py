@@ -143,7 +143,7 @@ def test_talk_to_human_starts_a_handoff(engine: Engine) -> None:
 def test_location_lists_the_nearest_centers_with_distance(engine: Engine) -> None:
     outcome = Person(engine, client_language="en").shares_location(15.10, -92.45)  # Huixtla
     venues = [r for r in outcome.replies if isinstance(r, VenueReply)]
-    assert [v.name for v in venues][0].endswith("Huixtla")
+    assert next(v.name for v in venues).endswith("Huixtla")
     assert venues[0].distance_km is not None and venues[0].distance_km < 10
     assert venues[0].distance_km < (venues[1].distance_km or 0)
     assert all("not confirmed" in v.address for v in venues)

@@ -27,7 +27,9 @@ def emulator() -> Iterator[EmulatorClient]:
 
 
 @pytest.fixture(scope="module")
-def bot_process(emulator: EmulatorClient, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+def bot_process(
+    emulator: EmulatorClient, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Path]:
     log = tmp_path_factory.mktemp("bot") / "bot.log"
     env = {
         **os.environ,
@@ -159,16 +161,19 @@ def test_voice_note_gets_a_kind_reply_in_the_persons_language(
     user = _person(emulator, lang)
     emulator.send_voice(user)
     [reply] = emulator.wait_for_messages(user)
-    assert reply["text"] == {
-        "es": "Solo puedo leer texto y ubicaciones. Escriba su pregunta en pocas palabras o "
-        "elija un tema.",
-        "en": "I can only read text and locations. Please write your question in a few words, "
-        "or choose a topic.",
-        "fr": "Je peux lire seulement du texte et des localisations. Écrivez votre question en "
-        "quelques mots, ou choisissez un sujet.",
-        "ht": "Mwen ka li sèlman tèks ak lokalizasyon. Ekri kesyon ou an kèk mo, oswa chwazi "
-        "yon sijè.",
-    }[lang]
+    assert (
+        reply["text"]
+        == {
+            "es": "Solo puedo leer texto y ubicaciones. Escriba su pregunta en pocas palabras o "
+            "elija un tema.",
+            "en": "I can only read text and locations. Please write your question in a few words, "
+            "or choose a topic.",
+            "fr": "Je peux lire seulement du texte et des localisations. Écrivez votre question "
+            "en quelques mots, ou choisissez un sujet.",
+            "ht": "Mwen ka li sèlman tèks ak lokalizasyon. Ekri kesyon ou an kèk mo, oswa chwazi "
+            "yon sijè.",
+        }[lang]
+    )
     assert _buttons(reply)
 
 
@@ -188,7 +193,9 @@ def test_forget_asks_then_deletes(emulator: EmulatorClient, bot_process: Path, l
     emulator.send_command(user, "forget")
     [question] = emulator.wait_for_messages(user)
     assert question["text"] == CATALOG.intents["forget_me"].answer[lang]
-    emulator.press_button(user, question, data=question["reply_markup"]["inline_keyboard"][0][0]["callback_data"])
+    emulator.press_button(
+        user, question, data=question["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+    )
     [done] = emulator.wait_for_messages(user)
     assert done["text"] in {
         "Listo. Borré todo lo que tenía guardado sobre usted.",
@@ -247,7 +254,13 @@ def test_commands_are_announced_in_each_language(
 ) -> None:
     by_language = {c["language_code"]: c["commands"] for c in emulator.commands()}
     assert {"es", "en", "fr", "ht"} <= set(by_language)
-    assert [c["command"] for c in by_language["ht"]] == ["menu", "language", "human", "help", "forget"]
+    assert [c["command"] for c in by_language["ht"]] == [
+        "menu",
+        "language",
+        "human",
+        "help",
+        "forget",
+    ]
     assert by_language["fr"][2]["description"] == "Parler à une personne"
 
 
@@ -264,7 +277,11 @@ def test_the_log_holds_neither_message_text_nor_token(
 
 
 def test_a_malformed_token_gives_one_clear_line(tmp_path: Path) -> None:
-    env = {**os.environ, "TELEGRAM_BOT_TOKEN": "not-a-token", "DATABASE_URL": f"sqlite:///{tmp_path}/x.db"}
+    env = {
+        **os.environ,
+        "TELEGRAM_BOT_TOKEN": "not-a-token",
+        "DATABASE_URL": f"sqlite:///{tmp_path}/x.db",
+    }
     done = subprocess.run(
         [sys.executable, "-m", "bot", "run"], cwd=PROJECT_ROOT, env=env,
         capture_output=True, text=True, timeout=60,

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import sys
-
 import logging
+import sys
 
 from bot.app import build_engine
 from bot.cli import chat

@@ -81,7 +81,7 @@ class _Reader:
         intent_map = self._unique(intents, "intent")
         place_map = self._unique(places, "place")
         topic_map = self._unique(topics, "topic")
-        lexicon_map = {lex.language: lex for lex, _src, _where in lexicons}
+        lexicon_map: dict[str, Lexicon] = {lex.language: lex for lex, _src, _where in lexicons}
 
         self._check_intents(intents, intent_map)
         self._check_places(places, intent_map)
@@ -122,9 +122,9 @@ class _Reader:
         found: list[tuple[M, SourceFile, tuple[Any, ...]]] = []
         files = self._files(folder, only)
         if not files:
-            where = self.root / folder / (only or "")
+            expected = self.root / folder / (only or "")
             self.problems.append(
-                Problem(self._shown(where), 1, "", "no content file found here; it is needed")
+                Problem(self._shown(expected), 1, "", "no content file found here; it is needed")
             )
         for file in files:
             self.digest.update(file.read_bytes())
@@ -140,7 +140,9 @@ class _Reader:
             if key is None:
                 items: list[tuple[Any, tuple[Any, ...]]] = [(src.data, ())]
             elif not isinstance(src.data, dict) or not isinstance(src.data.get(key), list):
-                self.problem(src, (), key, f'the file must start with "{key}:" and a list of items')
+                self.problem(
+                    src, (), key, f'the file must start with "{key}:" and a list of items'
+                )
                 continue
             else:
                 items = [(item, (key, i)) for i, item in enumerate(src.data[key])]

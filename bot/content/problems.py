@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 
-class Severity(str, Enum):
+class Severity(StrEnum):
     ERROR = "error"
     WARNING = "warning"
 
@@ -24,7 +24,11 @@ class Problem:
     def __str__(self) -> str:
         prefix = "warning: " if self.severity is Severity.WARNING else ""
         where = f"{self.file}:{self.line}"
-        return f"{where}: {self.field}: {prefix}{self.message}" if self.field else f"{where}: {prefix}{self.message}"
+        return (
+            f"{where}: {self.field}: {prefix}{self.message}"
+            if self.field
+            else f"{where}: {prefix}{self.message}"
+        )
 
 
 def errors(problems: list[Problem]) -> list[Problem]:

@@ -46,7 +46,9 @@ def read_yaml(file: Path, shown_as: str) -> SourceFile:
     try:
         text = file.read_text(encoding="utf-8")
     except UnicodeDecodeError:
-        raise YamlSyntaxError(shown_as, 1, "the file is not UTF-8 text; save it as UTF-8") from None
+        raise YamlSyntaxError(
+            shown_as, 1, "the file is not UTF-8 text; save it as UTF-8"
+        ) from None
     try:
         node = yaml.compose(text, Loader=_LOADER)
     except yaml.MarkedYAMLError as exc:

@@ -11,13 +11,13 @@ import base64
 import hashlib
 import hmac
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 MAX_DATA_BYTES = 64
 _SIGNATURE_CHARS = 10
 
 
-class Action(str, Enum):
+class Action(StrEnum):
     ANSWER = "a"  # argument: intent id
     TOPIC = "t"  # argument: topic id
     MENU = "m"

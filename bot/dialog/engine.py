@@ -29,7 +29,7 @@ from bot.dialog.events import (
     UserState,
 )
 from bot.dialog.places import nearest_places
-from bot.i18n import Gettext, UiText
+from bot.i18n import UiText
 from bot.languages import DEFAULT_LANGUAGE, LANGUAGES, NATIVE_NAMES, Lang, as_language
 from bot.understanding.reader import Reader, Reading, message_language
 
@@ -144,7 +144,9 @@ class Engine:
             return Outcome((reply,), state, forget=True)
         if action is Action.FORGET_NO and state.pending == CONFIRM_FORGET:
             state.pending = None
-            return self._out(state, lang, self._menu_reply(incoming, lang, _("OK, I deleted nothing.")))
+            return self._out(
+                state, lang, self._menu_reply(incoming, lang, _("OK, I deleted nothing."))
+            )
         state.pending = None
         return self._out(state, lang, self._menu_reply(incoming, lang, expired))
 
@@ -159,7 +161,9 @@ class Engine:
             )
         shown = nearest[:NEAREST_SHOWN]
         lines = [_("The nearest care centers:")]
-        lines += [f"{i}. {venue.name}: {venue.distance_km:.0f} km" for i, venue in enumerate(shown, 1)]
+        lines += [
+            f"{i}. {venue.name}: {venue.distance_km:.0f} km" for i, venue in enumerate(shown, 1)
+        ]
         if not all(self.catalog.places[p].coordinates_exact for p in self.catalog.places):
             lines.append(_("The map pins show the town, not the exact door. Ask a person from "
                            "the team for the address before you go."))  # fmt: skip
@@ -177,7 +181,10 @@ class Engine:
                 state.language = linked
             return self._answer(incoming, state, linked, link.group(1), None, None)
         greeting = self.catalog.intents["greeting"].answer[lang]
-        replies = (self._language_choice(incoming, lang, greeting), self._menu_reply(incoming, lang, None))
+        replies = (
+            self._language_choice(incoming, lang, greeting),
+            self._menu_reply(incoming, lang, None),
+        )
         return self._out(state, lang, *replies)
 
     def _answer(
@@ -206,7 +213,9 @@ class Engine:
                 (Button(_("No, keep it"), self._data(incoming, Action.FORGET_NO)),),
             )))  # fmt: skip
         else:
-            replies.append(TextReply(intent.answer[lang], self._answer_buttons(incoming, intent, lang)))
+            replies.append(
+                TextReply(intent.answer[lang], self._answer_buttons(incoming, intent, lang))
+            )
             if intent.topic == self._place_topic:
                 replies.append(TextReply(
                     _("Share your location and I will show you the nearest care center."),
@@ -237,7 +246,11 @@ class Engine:
             )
         if reading is not None and reading.suggestions:
             rows = tuple(
-                (Button(self.catalog.intents[s].title[lang], self._data(incoming, Action.ANSWER, s)),)
+                (
+                    Button(
+                        self.catalog.intents[s].title[lang], self._data(incoming, Action.ANSWER, s)
+                    ),
+                )
                 for s in reading.suggestions
             )
             rows += ((Button(_("🙋 Talk to a person"), self._data(incoming, Action.HUMAN)),),)
@@ -246,8 +259,10 @@ class Engine:
         reply = self._menu_reply(
             incoming,
             lang,
-            _("Sorry, I did not understand. Choose a topic below, write your question in other "
-              "words, or talk to a person."),  # fmt: skip
+            _(
+                "Sorry, I did not understand. Choose a topic below, write your question in other "
+                "words, or talk to a person."
+            ),
         )
         return Outcome((reply,), self._remember(state, lang), understanding, unanswered=record)
 
@@ -279,7 +294,7 @@ class Engine:
 
     def _menu_reply(self, incoming: Incoming, lang: Lang, text: str | None) -> TextReply:
         _ = self._ui.for_language(lang)
-        rows = [
+        rows: list[tuple[Button, ...]] = [
             (Button(topic.title[lang], self._data(incoming, Action.TOPIC, topic.id)),)
             for topic in self.catalog.topics.values()
         ]
@@ -289,7 +304,9 @@ class Engine:
         ))  # fmt: skip
         return TextReply(text or _("Choose a topic:"), tuple(rows))
 
-    def _language_choice(self, incoming: Incoming, lang: Lang, text: str | None = None) -> TextReply:
+    def _language_choice(
+        self, incoming: Incoming, lang: Lang, text: str | None = None
+    ) -> TextReply:
         _ = self._ui.for_language(lang)
         buttons = tuple(
             Button(NATIVE_NAMES[code], self._data(incoming, Action.SET_LANGUAGE, code))

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 from bot.languages import Lang
 
 
-class Command(str, Enum):
+class Command(StrEnum):
     START = "start"
     MENU = "menu"
     LANGUAGE = "language"
@@ -18,7 +18,7 @@ class Command(str, Enum):
     HELP = "help"
 
 
-class MediaKind(str, Enum):
+class MediaKind(StrEnum):
     """Messages the bot cannot read; it says so kindly and shows the menu."""
 
     VOICE = "voice"
@@ -98,7 +98,7 @@ class VenueReply:
 Reply = TextReply | VenueReply
 
 
-class HandoffReason(str, Enum):
+class HandoffReason(StrEnum):
     ASKED = "asked"
     NOT_UNDERSTOOD = "not_understood"
     EMERGENCY = "emergency"

@@ -83,7 +83,9 @@ def _announce_commands(ui: UiText):  # type: ignore[no-untyped-def]
         """Sets the /command menu in each language, and Spanish for everyone else."""
         for lang in (*LANGUAGES, None):
             _ = ui.for_language(lang or DEFAULT_LANGUAGE)
-            commands = [BotCommand(name, text) for name, text in notices.command_descriptions(_).items()]
+            commands = [
+                BotCommand(name, text) for name, text in notices.command_descriptions(_).items()
+            ]
             await application.bot.set_my_commands(commands, language_code=lang)
 
     return post_init
@@ -94,6 +96,8 @@ def run_polling(application: Application) -> None:
     try:
         application.run_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)
     except InvalidToken as exc:
-        raise BadToken("Telegram refused TELEGRAM_BOT_TOKEN; get a new one from @BotFather.") from exc
+        raise BadToken(
+            "Telegram refused TELEGRAM_BOT_TOKEN; get a new one from @BotFather."
+        ) from exc
     except NetworkError as exc:
         raise BadToken(f"cannot reach the Bot API at the configured address: {exc}") from exc

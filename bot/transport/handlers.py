@@ -7,8 +7,15 @@ import logging
 
 from telegram import Update
 from telegram.constants import ChatMemberStatus, ChatType
-from telegram.ext import Application, CallbackQueryHandler, ChatMemberHandler, ContextTypes
-from telegram.ext import MessageHandler, TypeHandler, filters
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    ChatMemberHandler,
+    ContextTypes,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
 
 from bot.conversation import Conversation
 from bot.dialog import notices
@@ -52,9 +59,7 @@ class Handlers:
             return
         await self._answer(update, context)
 
-    async def on_added_to_group(
-        self, update: Update, context: ContextTypes.DEFAULT_TYPE
-    ) -> None:
+    async def on_added_to_group(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Says once, in a group it was added to, that it only answers in private."""
         change = update.my_chat_member
         if change is None or change.chat.type == ChatType.PRIVATE:
@@ -68,9 +73,7 @@ class Handlers:
             text = notices.private_only(self._ui.for_language(lang))
             await context.bot.send_message(change.chat.id, text)
 
-    async def on_anything_else(
-        self, update: Update, context: ContextTypes.DEFAULT_TYPE
-    ) -> None:
+    async def on_anything_else(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Ignores by design what is not a private message, a button or a group join
         (group chatter, channel posts, polls): nobody's question must leak into a group."""
 

@@ -16,7 +16,6 @@ from telegram.constants import MessageLimit, ParseMode
 
 from bot.dialog.events import Reply, TextReply, VenueReply
 
-
 SAFE_LENGTH = MessageLimit.MAX_TEXT_LENGTH - 600
 
 

@@ -62,7 +62,8 @@ class Tally:
             "language_accuracy": round(self.language_accuracy, 4),
             "language_accuracy_3_words": round(self.language_accuracy_long, 4),
             "confusions": [
-                {"expected": e, "got": g, "count": n} for (e, g), n in self.confusions.most_common(10)
+                {"expected": e, "got": g, "count": n}
+                for (e, g), n in self.confusions.most_common(10)
             ],
         }
 

@@ -74,7 +74,7 @@ class LanguageDetector:
         if self._identifier is None:
             with self._lock:
                 if self._identifier is None:
-                    from py3langid.langid import LanguageIdentifier, MODEL_FILE
+                    from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
                     identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
                     identifier.set_languages(list(LANGUAGES))

@@ -119,7 +119,7 @@ class IntentMatcher:
             for token in normalizer.tokens(alias, None)
         }
         rows, columns, counts = array("i"), array("i"), array("f")
-        example_intent, example_lang = array("i"), []
+        example_intent, example_lang = array("i"), list[str]()
         self._postings: dict[str, list[int]] = defaultdict(list)
         for intent in catalog.intents.values():
             for lang in LANGUAGES:
@@ -134,7 +134,9 @@ class IntentMatcher:
                         self._postings[token].append(row)
                     for feature, weight in self._features(tokens).items():
                         rows.append(row)
-                        columns.append(self._feature_ids.setdefault(feature, len(self._feature_ids)))
+                        columns.append(
+                            self._feature_ids.setdefault(feature, len(self._feature_ids))
+                        )
                         counts.append(weight)
         self._example_intent = np.frombuffer(example_intent, dtype=np.int32)
         self._example_lang = example_lang
@@ -165,8 +167,8 @@ class IntentMatcher:
         # Typos are corrected towards words seen at least twice: a word seen once is as
         # likely a typo itself, and skipping them keeps correction fast on large content.
         self._by_shape: dict[tuple[str, int], list[str]] = defaultdict(list)
-        for word, rows in self._postings.items():
-            if len(rows) > 1:
+        for word, found_in in self._postings.items():
+            if len(found_in) > 1:
                 self._by_shape[(word[0], len(word))].append(word)
         self._places = [
             (place.intent, alias.lower())
@@ -211,9 +213,7 @@ class IntentMatcher:
             nearest = self._examples.dots(shortlist, self._dense)
             intents = self._example_intent[shortlist]
             if lang:
-                other = np.fromiter(
-                    (self._example_lang[i] != lang for i in shortlist), dtype=bool
-                )
+                other = np.fromiter((self._example_lang[i] != lang for i in shortlist), dtype=bool)
                 nearest = np.where(other, nearest * OTHER_LANGUAGE_FACTOR, nearest)
             best: dict[int, float] = {}
             for intent, similarity in zip(intents.tolist(), nearest.tolist(), strict=True):
@@ -325,9 +325,9 @@ class IntentMatcher:
     def _find_places(self, tokens: list[str]) -> tuple[str, ...]:
         found: list[str] = []
         for intent, alias in self._places:
-            if any(fuzz.ratio(token, alias) >= 80 for token in tokens if len(token) >= 4):
-                if intent not in found:
-                    found.append(intent)
+            named = any(fuzz.ratio(t, alias) >= 80 for t in tokens if len(t) >= 4)
+            if named and intent not in found:
+                found.append(intent)
         return tuple(found)
 
     def _prefer_named_place(

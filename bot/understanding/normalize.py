@@ -43,8 +43,9 @@ class Normalizer:
             if lang == "all":
                 continue
             self._words[lang] = {**shared_words, **_words(lexicon.replacements)}
-            self._phrases[lang] = _Phrases({**shared.replacements, **lexicon.replacements}
-                                           if shared else lexicon.replacements)
+            self._phrases[lang] = _Phrases(
+                {**shared.replacements, **lexicon.replacements} if shared else lexicon.replacements
+            )
             self._stopwords[lang] = frozenset(fold(w) for w in lexicon.stopwords)
         self._shared_words = shared_words
         self._shared_phrases = shared_phrases
