@@ -5,12 +5,19 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
+from sqlalchemy import Engine as Database
+
 from bot.config import Settings
 from bot.content.catalog import Catalog
 from bot.content.loader import load_catalog
+from bot.conversation import Conversation
 from bot.dialog.buttons import ButtonSigner
 from bot.dialog.engine import Engine
+from bot.handoff.desk import Desk
+from bot.handoff.hours import WorkingHours
 from bot.i18n import UiText
+from bot.storage.database import upgrade
+from bot.storage.store import Store
 from bot.understanding.reader import Reader
 
 
@@ -30,3 +37,12 @@ def build_engine(settings: Settings, *, ephemeral_buttons: bool = False) -> Part
     key = secrets.token_bytes(32) if ephemeral_buttons else settings.button_key()
     engine = Engine(catalog, Reader(catalog), UiText(settings.locales_dir), ButtonSigner(key))
     return Parts(catalog, engine)
+
+
+def build_conversation(settings: Settings, parts: Parts, database: Database) -> Conversation:
+    """The conversation service on a database (migrated to the latest schema first)."""
+    upgrade(database)
+    desk = Desk(database, settings.button_key())
+    hours = WorkingHours.parse(settings.handoff_hours, settings.timezone)
+    staff = settings.staff_chat_id is not None
+    return Conversation(parts.engine, Store(database), desk, hours, staff_connected=staff)

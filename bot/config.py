@@ -8,6 +8,8 @@ from pathlib import Path
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.languages import Lang
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -23,6 +25,15 @@ class Settings(BaseSettings):
     locales_dir: Path = PROJECT_ROOT / "locales"
     button_secret: SecretStr | None = None
     log_level: str = "INFO"
+    # Human handoff (docs/OPERATORS.md): the operators' Telegram supergroup, their language,
+    # when someone is on duty and in which time zone, and when an unclaimed urgent ticket
+    # is announced again.
+    staff_chat_id: int | None = None
+    staff_language: Lang = "es"
+    handoff_hours: str = "mon-fri 09:00-18:00"
+    timezone: str = "America/Mexico_City"
+    urgent_reminder_minutes: int = 10
+    staff_catch_up_seconds: float = 15.0  # how often waiting deliveries are retried
 
     def button_key(self) -> bytes:
         """The key that signs buttons: set, else derived from the token, so every worker

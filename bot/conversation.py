@@ -1,6 +1,11 @@
-"""The service between a transport and the engine: load state, handle, store, apply effects."""
+"""The service between a transport and the engine: load state, handle, store, apply effects
+(a handoff opened or escalated, a message for the operators, a deletion, a rating)."""
 
 from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from enum import StrEnum
 
 from bot.dialog.engine import Engine
 from bot.dialog.events import (
@@ -10,32 +15,116 @@ from bot.dialog.events import (
     LocationEvent,
     MediaEvent,
     Outcome,
+    Reply,
     TextEvent,
     UserState,
 )
+from bot.handoff.desk import Desk, TicketView
+from bot.handoff.hours import WorkingHours
+from bot.languages import DEFAULT_LANGUAGE, as_language
 from bot.storage.store import Store
+
+
+class StaffEventKind(StrEnum):
+    OPENED = "opened"
+    ESCALATED = "escalated"
+    RELAY = "relay"
+    CANCELLED = "cancelled"
+    FORGOTTEN = "forgotten"
+
+
+@dataclass(frozen=True)
+class StaffEvent:
+    """Something the operators must see; the transport carries it to the staff group."""
+
+    kind: StaffEventKind
+    ticket: TicketView
+    person_message_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One handled event: the replies for the person and the events for the operators."""
+
+    outcome: Outcome
+    replies: tuple[Reply, ...]
+    staff: tuple[StaffEvent, ...] = ()
 
 
 class Conversation:
     """Runs one event through the engine with the person's stored state."""
 
-    def __init__(self, engine: Engine, store: Store) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        store: Store,
+        desk: Desk,
+        hours: WorkingHours,
+        staff_connected: bool,
+    ) -> None:
         self.engine = engine
+        self.desk = desk
         self._store = store
+        self._hours = hours
+        self._staff_connected = staff_connected
 
     def state_of(self, user_id: int) -> UserState:
         return self._store.load_state(user_id)
 
-    def handle(self, incoming: Incoming) -> Outcome:
+    def handle(self, incoming: Incoming) -> Turn:
         state = self._store.load_state(incoming.user_id)
         outcome = self.engine.handle(incoming, state)
+        replies = outcome.replies
+        staff: list[StaffEvent] = []
         if outcome.forget:
+            ticket = self.desk.open_ticket_of(incoming.user_id)
+            if ticket is not None:
+                staff.append(StaffEvent(StaffEventKind.FORGOTTEN, ticket))
             self._store.forget(incoming.user_id)
-            return outcome
+            return Turn(outcome, replies, tuple(staff))
         event = incoming.event
         text = event.text if isinstance(event, TextEvent) else None
         self._store.record(incoming.user_id, incoming.at, _kind(event), text, outcome)
-        return outcome
+        lang = as_language(outcome.state.language) or DEFAULT_LANGUAGE
+        if outcome.cancel_handoff:
+            ticket = self.desk.open_ticket_of(incoming.user_id)
+            if ticket is not None and self.desk.close(ticket.id, incoming.at):
+                staff.append(StaffEvent(StaffEventKind.CANCELLED, ticket))
+        if outcome.handoff is not None:
+            opened = self.desk.open(
+                incoming.user_id,
+                lang,
+                outcome.handoff.reason.value,
+                outcome.handoff.urgent,
+                incoming.at,
+            )
+            if opened.created:
+                staff.append(StaffEvent(StaffEventKind.OPENED, opened.ticket))
+                replies = (*replies, self._notice(lang, opened.ticket.urgent, incoming.at))
+            elif opened.escalated:
+                staff.append(StaffEvent(StaffEventKind.ESCALATED, opened.ticket))
+        if outcome.relay:
+            ticket = self.desk.open_ticket_of(incoming.user_id)
+            if ticket is not None:
+                staff.append(StaffEvent(StaffEventKind.RELAY, ticket, incoming.message_id))
+        if outcome.rating is not None:
+            self.desk.rate(outcome.rating[0], incoming.user_id, outcome.rating[1])
+        return Turn(outcome, replies, tuple(staff))
+
+    def _notice(self, lang: str, urgent: bool, now: dt.datetime) -> Reply:
+        opening = self._hours.next_opening(now)
+        return self.engine.handoff_notice(
+            as_language(lang) or DEFAULT_LANGUAGE,
+            urgent=urgent,
+            on_duty=self._hours.on_duty(now),
+            opening=_when(opening) if opening else None,
+            reachable=self._staff_connected,
+        )
+
+
+def _when(moment: dt.datetime) -> str:
+    """A day and time everyone can read: 2026-11-30 09:00."""
+    return moment.strftime("%Y-%m-%d %H:%M")
 
 
 def _kind(event: object) -> str:

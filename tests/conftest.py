@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import build_engine
+from bot.app import build_conversation, build_engine
 from bot.config import PROJECT_ROOT, Settings
 from bot.content.catalog import Catalog
 from bot.conversation import Conversation
@@ -21,7 +21,12 @@ CONTENT = PROJECT_ROOT / "content"
 
 @pytest.fixture(scope="session")
 def settings() -> Settings:
-    return Settings(_env_file=None, database_url="sqlite://", button_secret="test-secret")
+    return Settings(
+        _env_file=None,
+        database_url="sqlite://",
+        button_secret="test-secret",
+        staff_chat_id=-1001234567890,
+    )
 
 
 @pytest.fixture(scope="session")
@@ -40,15 +45,19 @@ def catalog(parts) -> Catalog:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
-    database = make_engine(f"sqlite:///{tmp_path / 'bot.sqlite3'}")
+def store(database) -> Store:  # type: ignore[no-untyped-def]
     upgrade(database)
     return Store(database)
 
 
 @pytest.fixture
-def conversation(engine: Engine, store: Store) -> Conversation:
-    return Conversation(engine, store)
+def database(tmp_path: Path):  # type: ignore[no-untyped-def]
+    return make_engine(f"sqlite:///{tmp_path / 'bot.sqlite3'}")
+
+
+@pytest.fixture
+def conversation(settings: Settings, parts, database) -> Conversation:  # type: ignore[no-untyped-def]
+    return build_conversation(settings, parts, database)
 
 
 @pytest.fixture

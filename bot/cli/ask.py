@@ -43,7 +43,7 @@ def handle(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         print(json.dumps(as_json(text, result), ensure_ascii=False))
     else:
-        print(render(result)[0])
+        print(render(result.replies)[0])
     return 0
 
 
@@ -69,5 +69,5 @@ def _batch(engine: Engine, path: Path, as_json_lines: bool) -> int:
             if as_json_lines:
                 print(json.dumps(as_json(text, outcome), ensure_ascii=False))
             else:
-                print(render(outcome)[0] + "\n---")
+                print(render(outcome.replies)[0] + "\n---")
     return 0

@@ -5,11 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from bot.app import build_engine
+from bot.app import build_conversation, build_engine
 from bot.cli.render import render
 from bot.config import Settings
 from bot.content.loader import ContentError
-from bot.conversation import Conversation
 from bot.dialog.events import (
     Button,
     ButtonEvent,
@@ -20,8 +19,7 @@ from bot.dialog.events import (
     LocationEvent,
     TextEvent,
 )
-from bot.storage.database import make_engine, upgrade
-from bot.storage.store import Store
+from bot.storage.database import make_engine
 
 TERMINAL_USER = 1
 HELP = (
@@ -42,17 +40,15 @@ def handle(args: argparse.Namespace, settings: Settings) -> int:
     except ContentError as exc:
         print(exc, file=sys.stderr)
         return 1
-    database = make_engine(settings.database_url)
-    upgrade(database)
-    conversation = Conversation(parts.engine, Store(database))
+    conversation = build_conversation(settings, parts, make_engine(settings.database_url))
     print(HELP)
     buttons: list[Button] = []
     first = CommandEvent(Command.START)
     event: Event | None = first
     while True:
         if event is not None:
-            outcome = conversation.handle(Incoming(user_id=args.user, event=event))
-            text, buttons = render(outcome)
+            turn = conversation.handle(Incoming(user_id=args.user, event=event))
+            text, buttons = render(turn.replies)
             print(f"\n{text}\n")
         try:
             line = input("> ").strip()

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.dialog.events import Button, Outcome, TextReply, VenueReply
+from bot.dialog.events import Button, Outcome, Reply, TextReply, VenueReply
 
 
-def render(outcome: Outcome) -> tuple[str, list[Button]]:
+def render(replies: tuple[Reply, ...]) -> tuple[str, list[Button]]:
     """The replies as text, buttons numbered in the order they are listed."""
     lines: list[str] = []
     buttons: list[Button] = []
-    for reply in outcome.replies:
+    for reply in replies:
         if isinstance(reply, VenueReply):
             distance = f" ({reply.distance_km:.0f} km)" if reply.distance_km is not None else ""
             lines.append(f"📍 {reply.name}{distance}\n   {reply.address}\n"

@@ -6,14 +6,12 @@ import argparse
 import logging
 import sys
 
-from bot.app import build_engine
+from bot.app import build_conversation, build_engine
 from bot.cli import chat
 from bot.config import Settings
 from bot.content.loader import ContentError
-from bot.conversation import Conversation
 from bot.i18n import UiText
-from bot.storage.database import make_engine, upgrade
-from bot.storage.store import Store
+from bot.storage.database import make_engine
 
 log = logging.getLogger(__name__)
 
@@ -48,10 +46,8 @@ def handle(args: argparse.Namespace, settings: Settings) -> int:
     except ContentError as exc:
         print(exc, file=sys.stderr)
         return 1
-    database = make_engine(settings.database_url)
-    upgrade(database)
+    conversation = build_conversation(settings, parts, make_engine(settings.database_url))
     parts.engine.reader.detector.warm_up()
-    conversation = Conversation(parts.engine, Store(database))
     try:
         application = build_application(settings, conversation, UiText(settings.locales_dir))
         log.info("starting long polling on %s", settings.telegram_api_base_url)

@@ -26,6 +26,9 @@ class Action(StrEnum):
     HUMAN = "h"
     FORGET_YES = "fy"
     FORGET_NO = "fn"
+    RATE = "r"  # argument: "<ticket id>:up" or "<ticket id>:down"
+    HUMAN_NOT_UNDERSTOOD = "hn"  # "talk to a person" offered after a failed match
+    STAFF = "S"  # a ticket button in the staff group; argument: "claim.<id>" or "close.<id>"
 
 
 @dataclass(frozen=True)

@@ -59,6 +59,8 @@ class Engine:
         """Decides the replies and effects of one event; never raises on user input."""
         state = dataclasses.replace(state)
         event = incoming.event
+        if state.in_handoff:
+            return self._during_handoff(incoming, state)
         if isinstance(event, TextEvent):
             return self._on_text(incoming, event.text, state)
         lang = self._language(state, None, incoming.client_language)
@@ -77,6 +79,41 @@ class Engine:
         raise TypeError(f"unknown event {event!r}")
 
     # -- events --------------------------------------------------------------------------
+
+    def _during_handoff(self, incoming: Incoming, state: UserState) -> Outcome:
+        """A person is talking to operators: everything goes to them, the bot stays quiet,
+        except for danger, /cancel, /forget, the language and ratings."""
+        event = incoming.event
+        lang = self._language(state, None, incoming.client_language)
+        if isinstance(event, TextEvent):
+            reading = self.reader.read(event.text, lang)
+            urgent = [i for i in (reading.intent, *reading.suggestions) if i in self._urgent]
+            if urgent:
+                outcome = self._answer(incoming, state, lang, urgent[0], reading, event.text)
+                return dataclasses.replace(outcome, relay=True)
+            return Outcome((), state, relay=True)
+        if isinstance(event, (MediaEvent, LocationEvent)):
+            return Outcome((), state, relay=True)
+        if isinstance(event, CommandEvent):
+            if event.command is Command.CANCEL:
+                state.in_handoff = False
+                _ = self._ui.for_language(lang)
+                text = _("You stopped waiting for a person. I can answer your questions again.")
+                reply = self._menu_reply(incoming, lang, text)
+                return Outcome((reply,), self._remember(state, lang), cancel_handoff=True)
+            if event.command in (Command.FORGET, Command.LANGUAGE):
+                return self._on_command(incoming, event, state, lang)
+        if isinstance(event, ButtonEvent):
+            press = self._signer.verify(incoming.user_id, event.data)
+            allowed = (
+                Action.FORGET_YES, Action.FORGET_NO, Action.SET_LANGUAGE, Action.LANGUAGES,
+                Action.RATE,
+            )  # fmt: skip
+            if press is not None and press.action in allowed:
+                return self._on_button(incoming, press, state, lang)
+        _ = self._ui.for_language(lang)
+        waiting = _("A person from the team will answer you here. Write /cancel to stop waiting.")
+        return Outcome((TextReply(waiting),), state)
 
     def _on_text(self, incoming: Incoming, text: str, state: UserState) -> Outcome:
         if not text.strip():
@@ -110,6 +147,9 @@ class Engine:
             return self._answer(incoming, state, lang, "forget_me", None, None)
         if command is Command.HELP:
             return self._answer(incoming, state, lang, "help_menu", None, None)
+        if command is Command.CANCEL:
+            _ = self._ui.for_language(lang)
+            return self._out(state, lang, self._menu_reply(incoming, lang, _("Choose a topic:")))
         _ = self._ui.for_language(lang)
         text = _("I don't know that command. Here is what I can do:")
         return self._out(state, lang, self._menu_reply(incoming, lang, text))
@@ -138,6 +178,14 @@ class Engine:
             )
         if action is Action.HUMAN:
             return self._answer(incoming, state, lang, "talk_to_human", None, None)
+        if action is Action.HUMAN_NOT_UNDERSTOOD:
+            outcome = self._answer(incoming, state, lang, "talk_to_human", None, None)
+            return dataclasses.replace(
+                outcome, handoff=Handoff(HandoffReason.NOT_UNDERSTOOD, urgent=False)
+            )
+        if action is Action.RATE and (rating := _rating(argument)):
+            reply = self._menu_reply(incoming, lang, _("Thank you for telling us."))
+            return Outcome((reply,), self._remember(state, lang), rating=rating)
         if action is Action.FORGET_YES and state.pending == CONFIRM_FORGET:
             state = UserState(user_id=state.user_id)
             reply = TextReply(_("Done. I deleted everything I had saved about you."))
@@ -253,7 +301,8 @@ class Engine:
                 )
                 for s in reading.suggestions
             )
-            rows += ((Button(_("🙋 Talk to a person"), self._data(incoming, Action.HUMAN)),),)
+            human = self._data(incoming, Action.HUMAN_NOT_UNDERSTOOD)
+            rows += ((Button(_("🙋 Talk to a person"), human),),)
             reply = TextReply(_("I am not sure I understood. Did you mean:"), rows)
             return Outcome((reply,), self._remember(state, lang), understanding)
         reply = self._menu_reply(
@@ -263,6 +312,7 @@ class Engine:
                 "Sorry, I did not understand. Choose a topic below, write your question in other "
                 "words, or talk to a person."
             ),
+            human=Action.HUMAN_NOT_UNDERSTOOD,
         )
         return Outcome((reply,), self._remember(state, lang), understanding, unanswered=record)
 
@@ -292,14 +342,16 @@ class Engine:
             last.append(Button(_("🙋 Talk to a person"), self._data(incoming, Action.HUMAN)))
         return (*rows, tuple(last))
 
-    def _menu_reply(self, incoming: Incoming, lang: Lang, text: str | None) -> TextReply:
+    def _menu_reply(
+        self, incoming: Incoming, lang: Lang, text: str | None, human: Action = Action.HUMAN
+    ) -> TextReply:
         _ = self._ui.for_language(lang)
         rows: list[tuple[Button, ...]] = [
             (Button(topic.title[lang], self._data(incoming, Action.TOPIC, topic.id)),)
             for topic in self.catalog.topics.values()
         ]
         rows.append((
-            Button(_("🙋 Talk to a person"), self._data(incoming, Action.HUMAN)),
+            Button(_("🙋 Talk to a person"), self._data(incoming, human)),
             Button(_("🌐 Language"), self._data(incoming, Action.LANGUAGES)),
         ))  # fmt: skip
         return TextReply(text or _("Choose a topic:"), tuple(rows))
@@ -313,6 +365,49 @@ class Engine:
             for code in LANGUAGES
         )
         return TextReply(text or _("Choose your language:"), (buttons[:2], buttons[2:]))
+
+    # -- for the handoff service ---------------------------------------------------------
+
+    def handoff_notice(
+        self, lang: Lang, urgent: bool, on_duty: bool, opening: str | None, reachable: bool
+    ) -> TextReply:
+        """What the person is told once a ticket is open: whether someone is on duty, when
+        they will be answered, and the emergency numbers again when urgent."""
+        _ = self._ui.for_language(lang)
+        lines = []
+        if urgent:
+            lines.append(_("If you are in danger now, call 911 (free). Anonymous reports: 089."))
+        if not reachable:
+            lines.append(_("Our team cannot see messages right now. Your message is saved and "
+                           "they will answer you here as soon as they can."))  # fmt: skip
+        elif on_duty:
+            lines.append(_("Someone from the team is on duty now and will answer you here."))
+        elif opening:
+            lines.append(_("Nobody from the team is on duty now. They will answer you here "
+                           "from {when} (Chiapas time).").format(when=opening))  # fmt: skip
+        else:
+            lines.append(_("Nobody from the team is on duty now. They will answer you here as "
+                           "soon as they can."))  # fmt: skip
+        lines.append(_("Write /cancel to stop waiting."))
+        return TextReply("\n".join(lines))
+
+    def closing_replies(self, user_id: int, lang: Lang, ticket_id: int) -> tuple[Reply, ...]:
+        """The end of a handoff: a goodbye, a one-tap rating, and the menu."""
+        _ = self._ui.for_language(lang)
+        signer = self._signer
+        rate = TextReply(
+            _("The person from the team closed this conversation. Did this help?"),
+            ((
+                Button("👍", signer.data(user_id, Action.RATE, f"{ticket_id}:up")),
+                Button("👎", signer.data(user_id, Action.RATE, f"{ticket_id}:down")),
+            ),),
+        )  # fmt: skip
+        incoming = Incoming(user_id, CommandEvent(Command.MENU))
+        return (rate, self._menu_reply(incoming, lang, _("What else can I help you with?")))
+
+    def answer_text(self, intent_id: str, lang: Lang) -> str | None:
+        intent = self.catalog.intents.get(intent_id)
+        return intent.answer[lang] if intent else None
 
     # -- helpers -------------------------------------------------------------------------
 
@@ -339,3 +434,10 @@ class Engine:
 
     def _out(self, state: UserState, lang: Lang, *replies: Reply) -> Outcome:
         return Outcome(tuple(replies), self._remember(state, lang))
+
+
+def _rating(argument: str) -> tuple[int, str] | None:
+    number, _, value = argument.partition(":")
+    if number.isdigit() and value in ("up", "down"):
+        return int(number), value
+    return None

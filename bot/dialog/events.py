@@ -16,6 +16,7 @@ class Command(StrEnum):
     HUMAN = "human"
     FORGET = "forget"
     HELP = "help"
+    CANCEL = "cancel"
 
 
 class MediaKind(StrEnum):
@@ -39,6 +40,7 @@ class TextEvent:
 class CommandEvent:
     command: Command | None  # None: a command we don't know
     argument: str = ""
+    name: str = ""  # as typed, for commands we don't know
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,7 @@ class Incoming:
     event: Event
     client_language: str | None = None
     at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+    message_id: int | None = None  # the transport's id of the message, to relay it
 
 
 @dataclass(frozen=True)
@@ -131,6 +134,7 @@ class UserState:
     language: Lang | None = None
     language_chosen: bool = False  # chosen by the person, not guessed: never overridden
     pending: str | None = None  # a question awaiting an answer, e.g. "confirm_forget"
+    in_handoff: bool = False  # a ticket is open: messages go to the operators
 
 
 @dataclass(frozen=True)
@@ -143,3 +147,6 @@ class Outcome:
     handoff: Handoff | None = None
     unanswered: bool = False
     forget: bool = False
+    relay: bool = False  # pass the person's message to the operators
+    cancel_handoff: bool = False
+    rating: tuple[int, str] | None = None  # (ticket id, "up" or "down")

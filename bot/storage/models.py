@@ -56,3 +56,47 @@ class UnansweredQuestion(Base):
     at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
     language: Mapped[str] = mapped_column(String(8))
     text: Mapped[str | None] = mapped_column(Text)
+
+
+class Ticket(Base):
+    """A handoff to a human: who waits, why, since when, who took it, and how it ended."""
+
+    __tablename__ = "tickets"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("people.user_id", ondelete="CASCADE"), index=True
+    )
+    language: Mapped[str] = mapped_column(String(8))
+    reason: Mapped[str] = mapped_column(String(16))
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(10), index=True)  # waiting, claimed, closed
+    operator_id: Mapped[int | None] = mapped_column(BigInteger)
+    operator_name: Mapped[str | None] = mapped_column(String(64))
+    opened_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    claimed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    first_reply_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    announced_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    staff_thread_id: Mapped[int | None] = mapped_column(BigInteger)
+    staff_header_id: Mapped[int | None] = mapped_column(BigInteger)
+    rating: Mapped[str | None] = mapped_column(String(4))  # up, down
+
+
+class RelayedMessage(Base):
+    """Which staff-group message carries which message of a person, either way; a person's
+    message waits here (staff_message_id empty) while the staff group is unreachable."""
+
+    __tablename__ = "relayed_messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("tickets.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("people.user_id", ondelete="CASCADE"), index=True
+    )
+    direction: Mapped[str] = mapped_column(String(3))  # "in": person -> staff, "out"
+    person_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    staff_message_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))

@@ -9,10 +9,16 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.dialog.events import Outcome, UserState
 from bot.languages import as_language
-from bot.storage.models import ConversationEvent, Person, UnansweredQuestion
+from bot.storage.models import (
+    ConversationEvent,
+    Person,
+    RelayedMessage,
+    Ticket,
+    UnansweredQuestion,
+)
 
 # Every table that holds something about a person; /forget empties each of them.
-PERSONAL_TABLES = (ConversationEvent, UnansweredQuestion, Person)
+PERSONAL_TABLES = (RelayedMessage, Ticket, ConversationEvent, UnansweredQuestion, Person)
 
 
 class Store:
@@ -26,11 +32,17 @@ class Store:
             person = session.get(Person, user_id)
             if person is None:
                 return UserState(user_id=user_id)
+            open_ticket = session.scalar(
+                select(Ticket.id).where(
+                    Ticket.user_id == user_id, Ticket.status.in_(("waiting", "claimed"))
+                )
+            )
             return UserState(
                 user_id=user_id,
                 language=as_language(person.language),
                 language_chosen=person.language_chosen,
                 pending=person.pending,
+                in_handoff=open_ticket is not None,
             )
 
     def record(

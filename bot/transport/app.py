@@ -16,9 +16,11 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, BaseUp
 from bot.config import Settings
 from bot.conversation import Conversation
 from bot.dialog import notices
+from bot.dialog.buttons import ButtonSigner
 from bot.i18n import UiText
 from bot.languages import DEFAULT_LANGUAGE, LANGUAGES
 from bot.transport.handlers import Handlers
+from bot.transport.staff import StaffDesk
 
 log = logging.getLogger(__name__)
 TOKEN_SHAPE = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{30,}$")
@@ -56,7 +58,8 @@ class PerChatProcessor(BaseUpdateProcessor):
 
 
 def build_application(settings: Settings, conversation: Conversation, ui: UiText) -> Application:
-    """The Application, talking to `TELEGRAM_API_BASE_URL` through PTB's rate limiter."""
+    """The Application, talking to `TELEGRAM_API_BASE_URL` through PTB's rate limiter, with
+    the staff group's side when `STAFF_CHAT_ID` is set."""
     token = settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else ""
     if not TOKEN_SHAPE.match(token):
         raise BadToken(
@@ -71,24 +74,48 @@ def build_application(settings: Settings, conversation: Conversation, ui: UiText
         .base_file_url(base.replace("/bot", "/file/bot"))
         .rate_limiter(AIORateLimiter(max_retries=3))
         .concurrent_updates(PerChatProcessor())
-        .post_init(_announce_commands(ui))
+        .post_init(_on_start(ui))
+        .post_shutdown(_on_stop)
         .build()
     )
-    Handlers(conversation, ui).register(application)
+    staff = None
+    if settings.staff_chat_id is not None:
+        staff = StaffDesk(settings, conversation, ui, ButtonSigner(settings.button_key()))
+        staff.register(application)
+        application.bot_data["staff"] = staff
+    Handlers(conversation, ui, staff).register(application)
     return application
 
 
-def _announce_commands(ui: UiText):  # type: ignore[no-untyped-def]
+def _on_start(ui: UiText):  # type: ignore[no-untyped-def]
     async def post_init(application: Application) -> None:
-        """Sets the /command menu in each language, and Spanish for everyone else."""
+        """Sets the /command menu in each language (Spanish for everyone else) and starts
+        the staff group's catch-up loop."""
         for lang in (*LANGUAGES, None):
             _ = ui.for_language(lang or DEFAULT_LANGUAGE)
             commands = [
                 BotCommand(name, text) for name, text in notices.command_descriptions(_).items()
             ]
             await application.bot.set_my_commands(commands, language_code=lang)
+        staff: StaffDesk | None = application.bot_data.get("staff")
+        if staff is not None:
+            application.bot_data["catch_up"] = asyncio.create_task(
+                _catch_up_forever(staff, application)
+            )
 
     return post_init
+
+
+async def _catch_up_forever(staff: StaffDesk, application: Application) -> None:
+    while True:
+        await staff.catch_up(application.bot)
+        await asyncio.sleep(staff.catch_up_seconds)
+
+
+async def _on_stop(application: Application) -> None:
+    task = application.bot_data.get("catch_up")
+    if task is not None:
+        task.cancel()
 
 
 def run_polling(application: Application) -> None:

@@ -17,11 +17,13 @@ from telegram.ext import (
     filters,
 )
 
-from bot.conversation import Conversation
+from bot.conversation import Conversation, StaffEventKind
 from bot.dialog import notices
+from bot.dialog.events import CommandEvent, Incoming
 from bot.i18n import UiText
 from bot.languages import DEFAULT_LANGUAGE, as_language
 from bot.transport.replies import send_replies
+from bot.transport.staff import STAFF_COMMANDS, StaffDesk
 from bot.transport.updates import to_incoming
 
 log = logging.getLogger(__name__)
@@ -30,9 +32,12 @@ log = logging.getLogger(__name__)
 class Handlers:
     """Turns updates into core events and sends what the core answers."""
 
-    def __init__(self, conversation: Conversation, ui: UiText) -> None:
+    def __init__(
+        self, conversation: Conversation, ui: UiText, staff: StaffDesk | None = None
+    ) -> None:
         self._conversation = conversation
         self._ui = ui
+        self._staff = staff
 
     def register(self, application: Application) -> None:
         private = filters.ChatType.PRIVATE
@@ -53,10 +58,11 @@ class Handlers:
     async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Acknowledges the press at once, then answers it through the core."""
         query = update.callback_query
-        assert query is not None
-        await query.answer()
-        if query.message is None or query.message.chat.type != ChatType.PRIVATE:
+        if query is None or query.message is None:
             return
+        if query.message.chat.type != ChatType.PRIVATE:
+            return  # staff buttons have their own handler
+        await query.answer()
         await self._answer(update, context)
 
     async def on_added_to_group(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -64,6 +70,8 @@ class Handlers:
         change = update.my_chat_member
         if change is None or change.chat.type == ChatType.PRIVATE:
             return
+        if self._staff is not None and change.chat.id == self._staff.chat_id:
+            return  # the operators' own group
         joined = change.new_chat_member.status in (
             ChatMemberStatus.MEMBER,
             ChatMemberStatus.ADMINISTRATOR,
@@ -99,5 +107,29 @@ class Handlers:
         chat = update.effective_chat
         if incoming is None or chat is None:
             return
-        outcome = await asyncio.to_thread(self._conversation.handle, incoming)
-        await send_replies(context.bot, chat.id, outcome.replies)
+        if _is_staff_command(incoming):
+            log.warning(
+                "staff command outside the staff group ignored (user %s)", incoming.user_id
+            )
+            return
+        turn = await asyncio.to_thread(self._conversation.handle, incoming)
+        await send_replies(context.bot, chat.id, turn.replies)
+        if self._staff is None:
+            return
+        for event in turn.staff:
+            delivered = await self._staff.carry(context.bot, event, chat.id)
+            if not delivered and event.kind is StaffEventKind.OPENED:
+                lang = as_language(event.ticket.language) or DEFAULT_LANGUAGE
+                notice = self._conversation.engine.handoff_notice(
+                    lang, event.ticket.urgent, on_duty=False, opening=None, reachable=False
+                )
+                await send_replies(context.bot, chat.id, (notice,))
+
+
+def _is_staff_command(incoming: Incoming) -> bool:
+    event = incoming.event
+    return (
+        isinstance(event, CommandEvent)
+        and event.command is None
+        and (event.name in STAFF_COMMANDS)
+    )

@@ -44,7 +44,10 @@ def to_incoming(update: Update) -> Incoming | None:
         event = _message_event(message) if message is not None else None
     if event is None:
         return None
-    return Incoming(user_id=user.id, event=event, client_language=user.language_code)
+    message_id = None if update.callback_query else update.effective_message.message_id  # type: ignore[union-attr]
+    return Incoming(
+        user_id=user.id, event=event, client_language=user.language_code, message_id=message_id
+    )
 
 
 def _message_event(message: Message) -> Event | None:
@@ -53,7 +56,7 @@ def _message_event(message: Message) -> Event | None:
         if text.startswith("/"):
             head, _, argument = text[1:].partition(" ")
             name = head.split("@", 1)[0].lower()
-            return CommandEvent(_COMMANDS.get(name), argument.strip())
+            return CommandEvent(_COMMANDS.get(name), argument.strip(), name)
         return TextEvent(text)
     if message.location is not None:
         return LocationEvent(message.location.latitude, message.location.longitude)

@@ -1,0 +1,193 @@
+"""Handoff end to end: the real bot process, a person in a private chat and operators in a
+forum supergroup of the Bot API emulator."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.config import PROJECT_ROOT, Settings
+from bot.content.loader import load_catalog
+from tests.emulator.client import EmulatorClient, run_emulator
+
+CATALOG = load_catalog(Settings(_env_file=None).content_dir)
+OPERATOR, OTHER_OPERATOR, STRANGER = 5_000_001, 5_000_002, 5_000_003
+_ids = itertools.count(810_001)
+
+
+class Bot:
+    """The `migrant-bot run` process, which a test may restart."""
+
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        self._env, self._log = env, log
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def start(self, emulator: EmulatorClient) -> None:
+        with self._log.open("a") as stream:
+            self._process = subprocess.Popen(
+                [sys.executable, "-m", "bot", "run"], cwd=PROJECT_ROOT, env=self._env,
+                stderr=stream,
+            )  # fmt: skip
+        emulator.wait_for_poller(timeout=30)
+
+    def stop(self) -> None:
+        if self._process is not None:
+            self._process.terminate()
+            self._process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def emulator() -> Iterator[EmulatorClient]:
+    with run_emulator() as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def staff(emulator: EmulatorClient) -> int:
+    emulator.user(OPERATOR, "Ana", language_code="es")
+    emulator.user(OTHER_OPERATOR, "Luis", language_code="es")
+    emulator.user(STRANGER, "Eve", language_code="es")
+    group = emulator.group(
+        "Operadores",
+        members={OPERATOR: "member", OTHER_OPERATOR: "member"},
+        is_forum=True,
+        bot_status="administrator",
+    )
+    return int(group["id"])
+
+
+@pytest.fixture(scope="module")
+def bot(
+    emulator: EmulatorClient, staff: int, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Bot]:
+    folder = tmp_path_factory.mktemp("handoff")
+    env = {
+        **os.environ,
+        "TELEGRAM_BOT_TOKEN": emulator.token,
+        "TELEGRAM_API_BASE_URL": emulator.bot_api_url,
+        "DATABASE_URL": f"sqlite:///{folder / 'bot.sqlite3'}",
+        "STAFF_CHAT_ID": str(staff),
+        "STAFF_CATCH_UP_SECONDS": "0.5",
+        "HANDOFF_HOURS": "mon-sun 00:00-23:59",
+    }
+    process = Bot(env, folder / "bot.log")
+    process.start(emulator)
+    yield process
+    process.stop()
+
+
+def _person(emulator: EmulatorClient, lang: str) -> int:
+    user = next(_ids)
+    emulator.user(user, f"Persona {user}", language_code=lang)
+    return user
+
+
+def _topic_of(emulator: EmulatorClient, staff: int) -> tuple[int, dict]:
+    """The newest ticket header in the staff group and its topic."""
+    [header] = emulator.wait_for_messages(staff)
+    return int(header["message_thread_id"]), header
+
+
+@pytest.mark.parametrize("lang", ["es", "en", "fr", "ht"])
+def test_a_person_is_answered_by_an_operator_and_rates_the_help(
+    emulator: EmulatorClient, staff: int, bot: Bot, lang: str
+) -> None:
+    person = _person(emulator, lang)
+    emulator.send_command(person, "human")
+    confirmation = emulator.wait_for_messages(person, count=2)
+    assert confirmation[0]["text"] == CATALOG.intents["talk_to_human"].answer[lang]
+    assert "/cancel" in confirmation[1]["text"]
+
+    thread, header = _topic_of(emulator, staff)
+    [topic] = emulator.calls("createForumTopic")[-1:]
+    assert topic["params"]["name"].startswith("🟢 #")
+    assert f"· {lang.upper()} ·" in topic["params"]["name"]
+    assert f"Persona {person}" not in header["text"]  # a pseudonym, never the name
+
+    emulator.send_text(person, "tengo una pregunta sobre mis papeles")
+    [relayed] = emulator.wait_for_messages(staff)
+    assert relayed["message_thread_id"] == thread
+    assert relayed["text"] == "tengo una pregunta sobre mis papeles"
+    with pytest.raises(TimeoutError):  # the bot itself stays quiet
+        emulator.wait_for_messages(person, timeout=1)
+
+    emulator.send_text(OPERATOR, "Hola, soy del equipo. ¿En qué ciudad está?", chat_id=staff,
+                       message_thread_id=thread)  # fmt: skip
+    [copy] = emulator.wait_for_messages(person)
+    assert copy["text"] == "Hola, soy del equipo. ¿En qué ciudad está?"
+    assert "forward_origin" not in copy  # a copy: the operator stays hidden
+
+    emulator.send_text(OPERATOR, "/answer asylum_mexico", chat_id=staff, message_thread_id=thread)
+    [answer] = emulator.wait_for_messages(person)
+    assert answer["text"] == CATALOG.intents["asylum_mexico"].answer[lang]
+    [shown] = emulator.wait_for_messages(staff)
+    assert CATALOG.intents["asylum_mexico"].answer[lang] in shown["text"]
+
+    emulator.send_text(OPERATOR, "/close", chat_id=staff, message_thread_id=thread)
+    rating, _menu = emulator.wait_for_messages(person, count=2)
+    buttons = [b["text"] for row in rating["reply_markup"]["inline_keyboard"] for b in row]
+    assert buttons == ["👍", "👎"]
+    assert emulator.wait_for_calls("closeForumTopic")[-1]["params"]["message_thread_id"] == thread
+    emulator.press_button(person, rating, text="👍")
+    [thanks] = emulator.wait_for_messages(person)
+    assert thanks["text"]
+    emulator.wait_for_messages(staff)  # "closed by Ana"
+
+
+def test_claim_is_won_by_one_operator_and_the_other_is_told(
+    emulator: EmulatorClient, staff: int, bot: Bot
+) -> None:
+    person = _person(emulator, "es")
+    emulator.send_command(person, "human")
+    emulator.wait_for_messages(person, count=2)
+    _thread, header = _topic_of(emulator, staff)
+    first = emulator.press_button(OPERATOR, header, text="✋ Tomar")
+    second = emulator.press_button(OTHER_OPERATOR, header, text="✋ Tomar")
+    won = emulator.callback_answer(first["id"])
+    lost = emulator.callback_answer(second["id"])
+    assert won is not None and "Ana" in (won.get("text") or "")
+    assert lost is not None and "Ana" in (lost.get("text") or "") and lost.get("show_alert")
+    emulator.wait_for_messages(staff)  # "Tomado por Ana" in the topic
+    emulator.send_text(OPERATOR, "/queue", chat_id=staff)
+    [queue] = emulator.wait_for_messages(staff)
+    assert "Ana" in queue["text"]
+
+
+def test_emergency_opens_an_urgent_topic(emulator: EmulatorClient, staff: int, bot: Bot) -> None:
+    person = _person(emulator, "ht")
+    emulator.send_text(person, "gen de moun ki ap swiv mwen, m pe anpil, ede m")
+    first = emulator.wait_for_messages(person, count=2)
+    assert "911" in first[0]["text"][:120] and "911" in first[1]["text"]
+    _topic_of(emulator, staff)
+    assert emulator.calls("createForumTopic")[-1]["params"]["name"].startswith("🔴 #")
+
+
+def test_staff_commands_from_outside_the_group_are_ignored(
+    emulator: EmulatorClient, staff: int, bot: Bot
+) -> None:
+    emulator.send_text(STRANGER, "/queue")
+    with pytest.raises(TimeoutError):
+        emulator.wait_for_messages(STRANGER, timeout=1.5)
+
+
+def test_a_restart_in_the_middle_of_a_handoff_loses_nothing(
+    emulator: EmulatorClient, staff: int, bot: Bot
+) -> None:
+    person = _person(emulator, "fr")
+    emulator.send_command(person, "human")
+    emulator.wait_for_messages(person, count=2)
+    thread, _header = _topic_of(emulator, staff)
+    bot.stop()
+    emulator.send_text(person, "vous etes toujours la?")  # arrives while the bot is down
+    bot.start(emulator)
+    [relayed] = emulator.wait_for_messages(staff, timeout=15)
+    assert relayed["text"] == "vous etes toujours la?"
+    emulator.send_text(OPERATOR, "Oui, je suis la.", chat_id=staff, message_thread_id=thread)
+    [copy] = emulator.wait_for_messages(person)
+    assert copy["text"] == "Oui, je suis la."

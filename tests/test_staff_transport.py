@@ -1,0 +1,148 @@
+"""The staff side at the transport layer: the exact Bot API calls for a ticket's topic, with a
+recording request object instead of a network."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+from typing import Any
+
+from telegram import Bot
+from telegram.request import BaseRequest, RequestData
+
+from bot.config import Settings
+from bot.conversation import Conversation, StaffEvent, StaffEventKind
+from bot.dialog.buttons import ButtonSigner
+from bot.dialog.events import Command, CommandEvent, Incoming
+from bot.i18n import UiText
+from bot.transport.staff import StaffDesk
+
+STAFF = -1001234567890
+TOPIC = 77
+NOW = dt.datetime(2026, 12, 1, 18, 0, tzinfo=dt.UTC)
+
+
+class RecordingRequest(BaseRequest):
+    """Answers every Bot API call like Telegram would, and records (method, parameters)."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self._message_id = 1000
+
+    async def initialize(self) -> None:
+        pass
+
+    async def shutdown(self) -> None:
+        pass
+
+    @property
+    def read_timeout(self) -> float:
+        return 1.0
+
+    async def do_request(
+        self, url: str, method: str, request_data: RequestData | None = None, *args: Any, **kw: Any
+    ) -> tuple[int, bytes]:
+        name = url.rsplit("/", 1)[-1]
+        params = dict(request_data.parameters) if request_data else {}
+        self.calls.append((name, params))
+        return 200, json.dumps({"ok": True, "result": self._result(name, params)}).encode()
+
+    def _result(self, name: str, params: dict[str, Any]) -> Any:
+        bot = {"id": 1, "is_bot": True, "first_name": "Bot", "username": "bot"}
+        if name == "getMe":
+            return bot
+        if name == "getChat":
+            return {"id": STAFF, "type": "supergroup", "title": "Ops", "is_forum": True,
+                    "accent_color_id": 0, "max_reaction_count": 11,
+                    "accepted_gift_types": {"unlimited_gifts": False, "limited_gifts": False,
+                                            "unique_gifts": False, "premium_subscription": False,
+                                            "gifts_from_channels": False}}  # fmt: skip
+        if name == "createForumTopic":
+            return {"message_thread_id": TOPIC, "name": params["name"], "icon_color": 7322096}
+        if name in ("sendMessage", "copyMessage"):
+            self._message_id += 1
+            if name == "copyMessage":
+                return {"message_id": self._message_id}
+            return {
+                "message_id": self._message_id, "date": 0, "from": bot, "text": params["text"],
+                "chat": {"id": params["chat_id"], "type": "supergroup", "title": "Ops"},
+            }  # fmt: skip
+        return True
+
+
+def _open(conversation: Conversation, user: int, lang: str, reason: str, urgent: bool):  # type: ignore[no-untyped-def]
+    conversation.handle(Incoming(user, CommandEvent(Command.START), lang))  # the person exists
+    return conversation.desk.open(user, lang, reason, urgent, NOW)
+
+
+def _run(conversation: Conversation, settings: Settings, steps) -> list[tuple[str, dict]]:  # type: ignore[no-untyped-def]
+    request = RecordingRequest()
+
+    async def main() -> None:
+        bot = Bot("123:" + "a" * 35, request=request, get_updates_request=RecordingRequest())
+        await bot.initialize()
+        staff = StaffDesk(settings, conversation, UiText(settings.locales_dir), ButtonSigner(b"k"))
+        await steps(staff, bot)
+        await bot.shutdown()
+
+    asyncio.run(main())
+    return [(name, params) for name, params in request.calls if name != "getMe"]
+
+
+def test_a_new_ticket_gets_its_topic_then_its_header_with_claim_and_close(
+    conversation: Conversation, settings: Settings
+) -> None:
+    opened = _open(conversation, 42, "ht", "emergency", True)
+
+    async def steps(staff: StaffDesk, bot: Bot) -> None:
+        assert await staff.carry(bot, StaffEvent(StaffEventKind.OPENED, opened.ticket), 42)
+
+    calls = _run(conversation, settings, steps)
+    pseudonym = conversation.desk.pseudonym(42)
+    assert [name for name, _ in calls] == ["getChat", "createForumTopic", "sendMessage"]
+    assert calls[1][1] == {
+        "chat_id": STAFF,
+        "name": f"🔴 #{opened.ticket.id} · HT · Persona {pseudonym}",
+    }
+    header = calls[2][1]
+    assert header["chat_id"] == STAFF and header["message_thread_id"] == TOPIC
+    assert header["text"].startswith(f"🔴 #{opened.ticket.id} · HT · Persona {pseudonym}")
+    buttons = [b["text"] for row in header["reply_markup"]["inline_keyboard"] for b in row]
+    assert buttons == ["✋ Tomar", "✅ Cerrar"]
+    ticket = conversation.desk.get(opened.ticket.id)
+    assert ticket is not None and ticket.staff_thread_id == TOPIC
+
+
+def test_a_person_who_cancels_closes_the_topic_with_a_notice(
+    conversation: Conversation, settings: Settings
+) -> None:
+    opened = _open(conversation, 43, "es", "asked", False)
+    conversation.desk.place_in_staff_chat(opened.ticket.id, TOPIC, 500)
+    ticket = conversation.desk.get(opened.ticket.id)
+    assert ticket is not None
+
+    async def steps(staff: StaffDesk, bot: Bot) -> None:
+        assert await staff.carry(bot, StaffEvent(StaffEventKind.CANCELLED, ticket), 43)
+
+    calls = _run(conversation, settings, steps)
+    assert [name for name, _ in calls] == ["sendMessage", "closeForumTopic"]
+    assert calls[0][1]["message_thread_id"] == TOPIC
+    assert calls[1][1] == {"chat_id": STAFF, "message_thread_id": TOPIC}
+
+
+def test_a_persons_message_is_copied_into_the_topic_not_forwarded(
+    conversation: Conversation, settings: Settings
+) -> None:
+    opened = _open(conversation, 44, "fr", "asked", False)
+    conversation.desk.place_in_staff_chat(opened.ticket.id, TOPIC, 500)
+
+    async def steps(staff: StaffDesk, bot: Bot) -> None:
+        event = StaffEvent(StaffEventKind.RELAY, opened.ticket, person_message_id=9)
+        assert await staff.carry(bot, event, 44)
+
+    calls = _run(conversation, settings, steps)
+    assert calls == [
+        ("copyMessage", {"chat_id": STAFF, "from_chat_id": 44, "message_id": 9,
+                         "message_thread_id": TOPIC}),
+    ]  # fmt: skip
