@@ -191,3 +191,17 @@ def test_a_restart_in_the_middle_of_a_handoff_loses_nothing(
     emulator.send_text(OPERATOR, "Oui, je suis la.", chat_id=staff, message_thread_id=thread)
     [copy] = emulator.wait_for_messages(person)
     assert copy["text"] == "Oui, je suis la."
+
+
+def test_an_operator_is_told_when_the_person_blocked_the_bot(
+    emulator: EmulatorClient, staff: int, bot: Bot
+) -> None:
+    person = _person(emulator, "en")
+    emulator.send_command(person, "human")
+    emulator.wait_for_messages(person, count=2)
+    thread, _header = _topic_of(emulator, staff)
+    emulator.block(person)
+    emulator.send_text(OPERATOR, "Are you still there?", chat_id=staff, message_thread_id=thread)
+    [warning] = emulator.wait_for_messages(staff)
+    assert "bloqueó" in warning["text"] or "blocked" in warning["text"]
+    assert warning["message_thread_id"] == thread

@@ -26,9 +26,10 @@ NOW = dt.datetime(2026, 12, 1, 18, 0, tzinfo=dt.UTC)
 class RecordingRequest(BaseRequest):
     """Answers every Bot API call like Telegram would, and records (method, parameters)."""
 
-    def __init__(self) -> None:
+    def __init__(self, forum: bool = True) -> None:
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self._message_id = 1000
+        self._forum = forum
 
     async def initialize(self) -> None:
         pass
@@ -53,7 +54,7 @@ class RecordingRequest(BaseRequest):
         if name == "getMe":
             return bot
         if name == "getChat":
-            return {"id": STAFF, "type": "supergroup", "title": "Ops", "is_forum": True,
+            return {"id": STAFF, "type": "supergroup", "title": "Ops", "is_forum": self._forum,
                     "accent_color_id": 0, "max_reaction_count": 11,
                     "accepted_gift_types": {"unlimited_gifts": False, "limited_gifts": False,
                                             "unique_gifts": False, "premium_subscription": False,
@@ -76,8 +77,10 @@ def _open(conversation: Conversation, user: int, lang: str, reason: str, urgent:
     return conversation.desk.open(user, lang, reason, urgent, NOW)
 
 
-def _run(conversation: Conversation, settings: Settings, steps) -> list[tuple[str, dict]]:  # type: ignore[no-untyped-def]
-    request = RecordingRequest()
+def _run(
+    conversation: Conversation, settings: Settings, steps, forum: bool = True
+) -> list[tuple[str, dict]]:  # type: ignore[no-untyped-def]
+    request = RecordingRequest(forum)
 
     async def main() -> None:
         bot = Bot("123:" + "a" * 35, request=request, get_updates_request=RecordingRequest())
@@ -146,3 +149,35 @@ def test_a_persons_message_is_copied_into_the_topic_not_forwarded(
         ("copyMessage", {"chat_id": STAFF, "from_chat_id": 44, "message_id": 9,
                          "message_thread_id": TOPIC}),
     ]  # fmt: skip
+
+
+def test_without_topics_the_header_is_posted_in_the_group_and_replies_find_the_ticket(
+    conversation: Conversation, settings: Settings
+) -> None:
+    opened = _open(conversation, 45, "es", "asked", False)
+
+    async def steps(staff: StaffDesk, bot: Bot) -> None:
+        assert await staff.carry(bot, StaffEvent(StaffEventKind.OPENED, opened.ticket), 45)
+
+    calls = _run(conversation, settings, steps, forum=False)
+    assert [name for name, _ in calls] == ["getChat", "sendMessage"]
+    assert "message_thread_id" not in calls[1][1]
+    ticket = conversation.desk.get(opened.ticket.id)
+    assert ticket is not None and ticket.staff_thread_id is None
+    assert conversation.desk.by_staff_message(None, ticket.staff_header_id) == ticket
+
+
+def test_names_reach_operators_only_when_the_deployment_allows_it(
+    conversation: Conversation, settings: Settings
+) -> None:
+    hidden = _open(conversation, 46, "es", "asked", False)
+    shown = _open(conversation, 47, "es", "asked", False)
+
+    async def announce(staff: StaffDesk, bot: Bot, ticket) -> None:  # type: ignore[no-untyped-def]
+        await staff.carry(bot, StaffEvent(StaffEventKind.OPENED, ticket), 0, "Rose @rose")
+
+    calls = _run(conversation, settings, lambda s, b: announce(s, b, hidden.ticket))
+    assert "Rose" not in calls[-1][1]["text"]
+    revealing = settings.model_copy(update={"staff_sees_identity": True})
+    calls = _run(conversation, revealing, lambda s, b: announce(s, b, shown.ticket))
+    assert "Rose @rose" in calls[-1][1]["text"]

@@ -116,8 +116,16 @@ class Handlers:
         await send_replies(context.bot, chat.id, turn.replies)
         if self._staff is None:
             return
+        user = update.effective_user
+        identity = (
+            " ".join(
+                filter(None, [user.full_name, f"@{user.username}" if user.username else None])
+            )
+            if user
+            else None
+        )
         for event in turn.staff:
-            delivered = await self._staff.carry(context.bot, event, chat.id)
+            delivered = await self._staff.carry(context.bot, event, chat.id, identity)
             if not delivered and event.kind is StaffEventKind.OPENED:
                 lang = as_language(event.ticket.language) or DEFAULT_LANGUAGE
                 notice = self._conversation.engine.handoff_notice(

@@ -9,7 +9,6 @@ import logging
 from zoneinfo import ZoneInfo
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.constants import ChatMemberStatus
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
@@ -52,6 +51,7 @@ class StaffDesk:
         self._zone = ZoneInfo(settings.timezone)
         self._reminder = dt.timedelta(minutes=settings.urgent_reminder_minutes)
         self.catch_up_seconds = settings.staff_catch_up_seconds
+        self._show_identity = settings.staff_sees_identity
         self._forum: bool | None = None
 
     def register(self, application: Application) -> None:
@@ -67,12 +67,15 @@ class StaffDesk:
 
     # -- from people to operators -------------------------------------------------------
 
-    async def carry(self, bot: Bot, event: StaffEvent, person_chat_id: int) -> bool:
-        """Shows a person-side event in the staff group; False if the group was unreachable."""
+    async def carry(
+        self, bot: Bot, event: StaffEvent, person_chat_id: int, identity: str | None = None
+    ) -> bool:
+        """Shows a person-side event in the staff group; False if the group was unreachable.
+        `identity` (name, username) is shown only where the deployment turned that on."""
         ticket = event.ticket
         try:
             if event.kind is StaffEventKind.OPENED:
-                await self._announce(bot, ticket)
+                await self._announce(bot, ticket, identity)
             elif event.kind is StaffEventKind.ESCALATED:
                 await self._escalate(bot, ticket)
             elif event.kind is StaffEventKind.RELAY and event.person_message_id is not None:
@@ -102,7 +105,7 @@ class StaffDesk:
             self._forum = bool(chat.is_forum)
         return self._forum
 
-    async def _announce(self, bot: Bot, ticket: TicketView) -> None:
+    async def _announce(self, bot: Bot, ticket: TicketView, identity: str | None = None) -> None:
         """Opens a topic named for the ticket (or posts in the group) with its header."""
         if not await asyncio.to_thread(self._desk.reserve_announcement, ticket.id, _now()):
             return  # announced already, or being announced by another worker
@@ -116,9 +119,12 @@ class StaffDesk:
                 thread_id = topic.message_thread_id
                 # Known before the header is posted: an operator may answer at once.
                 await asyncio.to_thread(self._desk.place_in_staff_chat, ticket.id, thread_id, 0)
+            text = await self._header(ticket)
+            if identity and self._show_identity:
+                text = f"{text}\n👤 {identity}"
             header = await bot.send_message(
                 self.chat_id,
-                await self._header(ticket),
+                text,
                 message_thread_id=thread_id,
                 reply_markup=self._buttons(ticket),
             )
@@ -332,15 +338,6 @@ class StaffDesk:
         return exc.message
 
     # -- membership and redelivery ------------------------------------------------------
-
-    async def is_member(self, bot: Bot, user_id: int) -> bool:
-        try:
-            member = await bot.get_chat_member(self.chat_id, user_id)
-        except TelegramError:
-            return False
-        return member.status in (
-            ChatMemberStatus.MEMBER, ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER,
-        )  # fmt: skip
 
     async def catch_up(self, bot: Bot) -> None:
         """Delivers what waited while the group was unreachable and announces urgent tickets
