@@ -50,8 +50,7 @@ $(STAMP): pyproject.toml
 
 # Compiled catalogs are built, never committed.
 locales/%/LC_MESSAGES/messages.mo: locales/%/LC_MESSAGES/messages.po $(STAMP)
-	$(BIN)/pybabel compile --use-fuzzy -d locales -D messages -l $* 2>/dev/null || \
-		$(BIN)/pybabel compile -d locales -D messages -l $*
+	$(BIN)/pybabel compile -d locales -D messages -l $*
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .ruff_cache .mypy_cache

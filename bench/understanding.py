@@ -71,6 +71,17 @@ def synthetic(catalog: Catalog, factor: int, seed: int = 7) -> Catalog:
     return Catalog(intents, catalog.places, catalog.topics, catalog.lexicons, catalog.version)
 
 
+def baseline_choices(catalog: Catalog) -> tuple[list[tuple[str, str]], list[str]]:
+    """Every example, folded, with its intent: what the naive baseline scans."""
+    examples = [
+        (fold(text), intent.id)
+        for intent in catalog.intents.values()
+        for lang in LANGUAGES
+        for text in intent.examples[lang]
+    ]
+    return examples, [text for text, _intent in examples]
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
@@ -93,13 +104,7 @@ def run_size(factor: int) -> dict[str, object]:
         begin = time.perf_counter()
         reader.read(text + " ", None)  # a fresh string: no cached language detection
         latencies.append(time.perf_counter() - begin)
-    examples = [
-        (fold(text), intent.id)
-        for intent in catalog.intents.values()
-        for lang in LANGUAGES
-        for text in intent.examples[lang]
-    ]
-    choices = [text for text, _intent in examples]
+    _examples, choices = baseline_choices(catalog)
     baseline = []
     # The baseline scans every example: at 100x a full pass would take minutes, so larger
     # sizes time it on a sample.
@@ -127,13 +132,7 @@ def baseline_accuracy() -> dict[str, float]:
     """Top-1 accuracy of the naive baseline on in-scope evaluation messages, per language
     (it has no notion of "out of scope": it always answers)."""
     catalog = load_catalog(ROOT / "content")
-    examples = [
-        (fold(text), intent.id)
-        for intent in catalog.intents.values()
-        for lang in LANGUAGES
-        for text in intent.examples[lang]
-    ]
-    choices = [text for text, _intent in examples]
+    examples, choices = baseline_choices(catalog)
     result = {}
     for lang in LANGUAGES:
         labelled = [e for e in read_examples(EVAL) if e.lang == lang and e.intent]

@@ -94,6 +94,17 @@ def _topic_of(emulator: EmulatorClient, staff: int) -> tuple[int, dict]:
     return int(header["message_thread_id"]), header
 
 
+def _waiting_for_a_person(
+    emulator: EmulatorClient, staff: int, lang: str
+) -> tuple[int, int, dict]:
+    """A new person who asked for a human, with their ticket's topic and header."""
+    person = _person(emulator, lang)
+    emulator.send_command(person, "human")
+    emulator.wait_for_messages(person, count=2)
+    thread, header = _topic_of(emulator, staff)
+    return person, thread, header
+
+
 @pytest.mark.parametrize("lang", ["es", "en", "fr", "ht"])
 def test_a_person_is_answered_by_an_operator_and_rates_the_help(
     emulator: EmulatorClient, staff: int, bot: Bot, lang: str
@@ -143,10 +154,7 @@ def test_a_person_is_answered_by_an_operator_and_rates_the_help(
 def test_claim_is_won_by_one_operator_and_the_other_is_told(
     emulator: EmulatorClient, staff: int, bot: Bot
 ) -> None:
-    person = _person(emulator, "es")
-    emulator.send_command(person, "human")
-    emulator.wait_for_messages(person, count=2)
-    _thread, header = _topic_of(emulator, staff)
+    _person_id, _thread, header = _waiting_for_a_person(emulator, staff, "es")
     first = emulator.press_button(OPERATOR, header, text="✋ Tomar")
     second = emulator.press_button(OTHER_OPERATOR, header, text="✋ Tomar")
     won = emulator.callback_answer(first["id"])
@@ -179,10 +187,7 @@ def test_staff_commands_from_outside_the_group_are_ignored(
 def test_a_restart_in_the_middle_of_a_handoff_loses_nothing(
     emulator: EmulatorClient, staff: int, bot: Bot
 ) -> None:
-    person = _person(emulator, "fr")
-    emulator.send_command(person, "human")
-    emulator.wait_for_messages(person, count=2)
-    thread, _header = _topic_of(emulator, staff)
+    person, thread, _header = _waiting_for_a_person(emulator, staff, "fr")
     bot.stop()
     emulator.send_text(person, "vous etes toujours la?")  # arrives while the bot is down
     bot.start(emulator)
@@ -196,10 +201,7 @@ def test_a_restart_in_the_middle_of_a_handoff_loses_nothing(
 def test_an_operator_is_told_when_the_person_blocked_the_bot(
     emulator: EmulatorClient, staff: int, bot: Bot
 ) -> None:
-    person = _person(emulator, "en")
-    emulator.send_command(person, "human")
-    emulator.wait_for_messages(person, count=2)
-    thread, _header = _topic_of(emulator, staff)
+    person, thread, _header = _waiting_for_a_person(emulator, staff, "en")
     emulator.block(person)
     emulator.send_text(OPERATOR, "Are you still there?", chat_id=staff, message_thread_id=thread)
     [warning] = emulator.wait_for_messages(staff)
