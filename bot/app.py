@@ -45,4 +45,11 @@ def build_conversation(settings: Settings, parts: Parts, database: Database) -> 
     desk = Desk(database, settings.button_key())
     hours = WorkingHours.parse(settings.handoff_hours, settings.timezone)
     staff = settings.staff_chat_id is not None
-    return Conversation(parts.engine, Store(database), desk, hours, staff_connected=staff)
+    return Conversation(
+        parts.engine,
+        Store(database),
+        desk,
+        hours,
+        staff_connected=staff,
+        retention_days=settings.retention_days,
+    )

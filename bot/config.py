@@ -25,6 +25,7 @@ class Settings(BaseSettings):
     locales_dir: Path = PROJECT_ROOT / "locales"
     button_secret: SecretStr | None = None
     log_level: str = "INFO"
+    retention_days: int = 30  # message text older than this is deleted (daily and on `purge`)
     # Human handoff (docs/OPERATORS.md): the operators' Telegram supergroup, their language,
     # when someone is on duty and in which time zone, and when an unclaimed urgent ticket
     # is announced again.

@@ -61,12 +61,18 @@ class Conversation:
         desk: Desk,
         hours: WorkingHours,
         staff_connected: bool,
+        retention_days: int = 30,
     ) -> None:
         self.engine = engine
         self.desk = desk
         self._store = store
         self._hours = hours
         self._staff_connected = staff_connected
+        self._retention_days = retention_days
+
+    def purge_old_text(self, now: dt.datetime) -> None:
+        """The daily privacy job: message text older than the retention period goes."""
+        self._store.purge(now, self._retention_days)
 
     def state_of(self, user_id: int) -> UserState:
         return self._store.load_state(user_id)

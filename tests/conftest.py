@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import Engine as Database
+from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
 from bot.app import build_conversation, build_engine
 from bot.config import PROJECT_ROOT, Settings
@@ -50,9 +54,35 @@ def store(database) -> Store:  # type: ignore[no-untyped-def]
     return Store(database)
 
 
-@pytest.fixture
-def database(tmp_path: Path):  # type: ignore[no-untyped-def]
-    return make_engine(f"sqlite:///{tmp_path / 'bot.sqlite3'}")
+POSTGRES_URL = os.environ.get(
+    "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+
+def _fresh_postgres() -> Database:
+    """The test PostgreSQL database, emptied; required (never skipped) when CI=true."""
+    database = make_engine(POSTGRES_URL)
+    try:
+        with database.begin() as connection:
+            connection.execute(text("DROP SCHEMA public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+    except OperationalError as exc:
+        database.dispose()
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"PostgreSQL is required in CI and unreachable at {POSTGRES_URL}: {exc}")
+        pytest.skip(f"PostgreSQL unreachable at {POSTGRES_URL}")
+    return database
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    """Every storage test runs on both engines: SQLite (the default) and PostgreSQL."""
+    if request.param == "sqlite":
+        database = make_engine(f"sqlite:///{tmp_path / 'bot.sqlite3'}")
+    else:
+        database = _fresh_postgres()
+    yield database
+    database.dispose()
 
 
 @pytest.fixture

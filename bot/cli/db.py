@@ -15,6 +15,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def handle_upgrade(args: argparse.Namespace, settings: Settings) -> int:
-    upgrade(make_engine(settings.database_url))
+    database = make_engine(settings.database_url)
+    try:
+        upgrade(database)
+    finally:
+        database.dispose()
     print("database schema is up to date")
     return 0

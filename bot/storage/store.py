@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.dialog.events import Outcome, UserState
 from bot.languages import as_language
+from bot.storage.retention import Purged, purge
 from bot.storage.models import (
     ConversationEvent,
     Person,
@@ -25,7 +26,12 @@ class Store:
     """One place that touches the database; returns dataclasses, never ORM rows."""
 
     def __init__(self, engine: Engine) -> None:
+        self._engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+
+    def purge(self, now: dt.datetime, days: int) -> Purged:
+        """Deletes message text older than `days` (see bot.storage.retention)."""
+        return purge(self._engine, now, days)
 
     def load_state(self, user_id: int) -> UserState:
         with self._sessions() as session:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 import re
 from collections.abc import Awaitable
@@ -74,7 +75,7 @@ def build_application(settings: Settings, conversation: Conversation, ui: UiText
         .base_file_url(base.replace("/bot", "/file/bot"))
         .rate_limiter(AIORateLimiter(max_retries=3))
         .concurrent_updates(PerChatProcessor())
-        .post_init(_on_start(ui))
+        .post_init(_on_start(ui, conversation))
         .post_shutdown(_on_stop)
         .build()
     )
@@ -87,7 +88,7 @@ def build_application(settings: Settings, conversation: Conversation, ui: UiText
     return application
 
 
-def _on_start(ui: UiText):  # type: ignore[no-untyped-def]
+def _on_start(ui: UiText, conversation: Conversation):  # type: ignore[no-untyped-def]
     async def post_init(application: Application) -> None:
         """Sets the /command menu in each language (Spanish for everyone else) and starts
         the staff group's catch-up loop."""
@@ -102,8 +103,19 @@ def _on_start(ui: UiText):  # type: ignore[no-untyped-def]
             application.bot_data["catch_up"] = asyncio.create_task(
                 _catch_up_forever(staff, application)
             )
+        application.bot_data["purge"] = asyncio.create_task(_purge_daily(conversation))
 
     return post_init
+
+
+async def _purge_daily(conversation: Conversation) -> None:
+    """Deletes old message text at start and then once a day."""
+    while True:
+        try:
+            await asyncio.to_thread(conversation.purge_old_text, dt.datetime.now(dt.UTC))
+        except Exception:  # the database may be down: try again tomorrow, keep serving
+            log.exception("daily purge of old message text failed")
+        await asyncio.sleep(24 * 3600)
 
 
 async def _catch_up_forever(staff: StaffDesk, application: Application) -> None:
@@ -113,9 +125,10 @@ async def _catch_up_forever(staff: StaffDesk, application: Application) -> None:
 
 
 async def _on_stop(application: Application) -> None:
-    task = application.bot_data.get("catch_up")
-    if task is not None:
-        task.cancel()
+    for name in ("catch_up", "purge"):
+        task = application.bot_data.get(name)
+        if task is not None:
+            task.cancel()
 
 
 def run_polling(application: Application) -> None:
