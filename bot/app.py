@@ -16,6 +16,7 @@ from bot.dialog.engine import Engine
 from bot.handoff.desk import Desk
 from bot.handoff.hours import WorkingHours
 from bot.i18n import UiText
+from bot.live import LiveContent
 from bot.storage.database import upgrade
 from bot.storage.store import Store
 from bot.understanding.reader import Reader
@@ -46,7 +47,7 @@ def build_conversation(settings: Settings, parts: Parts, database: Database) -> 
     hours = WorkingHours.parse(settings.handoff_hours, settings.timezone)
     staff = settings.staff_chat_id is not None
     return Conversation(
-        parts.engine,
+        LiveContent(settings, parts.engine),
         Store(database),
         desk,
         hours,

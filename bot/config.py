@@ -36,6 +36,7 @@ class Settings(BaseSettings):
     urgent_reminder_minutes: int = 10
     staff_catch_up_seconds: float = 15.0  # how often waiting deliveries are retried
     staff_sees_identity: bool = False  # show operators the person's name and username
+    content_check_seconds: float = 5.0  # how often the running bot looks for content edits
 
     def button_key(self) -> bytes:
         """The key that signs buttons: set, else derived from the token, so every worker

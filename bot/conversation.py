@@ -22,6 +22,7 @@ from bot.dialog.events import (
 from bot.handoff.desk import Desk, TicketView
 from bot.handoff.hours import WorkingHours
 from bot.languages import DEFAULT_LANGUAGE, as_language
+from bot.live import LiveContent
 from bot.storage.store import Store
 
 
@@ -56,14 +57,14 @@ class Conversation:
 
     def __init__(
         self,
-        engine: Engine,
+        content: LiveContent,
         store: Store,
         desk: Desk,
         hours: WorkingHours,
         staff_connected: bool,
         retention_days: int = 30,
     ) -> None:
-        self.engine = engine
+        self.content = content
         self.desk = desk
         self._store = store
         self._hours = hours
@@ -74,12 +75,17 @@ class Conversation:
         """The daily privacy job: message text older than the retention period goes."""
         self._store.purge(now, self._retention_days)
 
+    @property
+    def engine(self) -> Engine:
+        return self.content.engine
+
     def state_of(self, user_id: int) -> UserState:
         return self._store.load_state(user_id)
 
     def handle(self, incoming: Incoming) -> Turn:
         state = self._store.load_state(incoming.user_id)
-        outcome = self.engine.handle(incoming, state)
+        engine = self.engine  # one version for the whole event, even during a reload
+        outcome = engine.handle(incoming, state)
         replies = outcome.replies
         staff: list[StaffEvent] = []
         if outcome.forget:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -67,6 +68,7 @@ def bot(
     emulator: EmulatorClient, staff: int, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Bot]:
     folder = tmp_path_factory.mktemp("handoff")
+    shutil.copytree(PROJECT_ROOT / "content", folder / "content")
     env = {
         **os.environ,
         "TELEGRAM_BOT_TOKEN": emulator.token,
@@ -75,6 +77,8 @@ def bot(
         "STAFF_CHAT_ID": str(staff),
         "STAFF_CATCH_UP_SECONDS": "0.5",
         "HANDOFF_HOURS": "mon-sun 00:00-23:59",
+        "CONTENT_DIR": str(folder / "content"),
+        "CONTENT_CHECK_SECONDS": "3600",  # only /reload, in this module
     }
     process = Bot(env, folder / "bot.log")
     process.start(emulator)
@@ -207,3 +211,26 @@ def test_an_operator_is_told_when_the_person_blocked_the_bot(
     [warning] = emulator.wait_for_messages(staff)
     assert "bloqueó" in warning["text"] or "blocked" in warning["text"]
     assert warning["message_thread_id"] == thread
+
+
+def test_reload_serves_edited_content_and_refuses_broken_content(
+    emulator: EmulatorClient, staff: int, bot: Bot
+) -> None:
+    content = Path(bot._env["CONTENT_DIR"])
+    asylum = content / "intents" / "asylum.yaml"
+    good = asylum.read_text(encoding="utf-8")
+    asylum.write_text(good.replace("  topic: asylum\n", '  topic: "asylum\n'), "utf-8")
+    emulator.send_text(OPERATOR, "/reload", chat_id=staff)
+    [refused] = emulator.wait_for_messages(staff, timeout=20)
+    assert "NO" in refused["text"] and "content/intents/asylum.yaml:" in refused["text"]
+
+    asylum.write_text(
+        good.replace("COMAR", "COMAR (Comisión Mexicana de Ayuda a Refugiados)"), "utf-8"
+    )
+    emulator.send_text(OPERATOR, "/reload", chat_id=staff)
+    [done] = emulator.wait_for_messages(staff, timeout=20)
+    assert "versión" in done["text"] or "version" in done["text"]
+    person = _person(emulator, "es")
+    emulator.send_text(person, "como pido asilo en mexico")
+    [answer] = emulator.wait_for_messages(person)
+    assert "Comisión Mexicana de Ayuda a Refugiados" in answer["text"]

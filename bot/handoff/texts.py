@@ -6,6 +6,7 @@ import datetime as dt
 
 from bot.handoff.desk import TicketView
 from bot.i18n import Gettext
+from bot.live import Reloaded
 
 
 def _reason(reason: str, _: Gettext) -> str:
@@ -137,3 +138,22 @@ def claim_button(_: Gettext) -> str:
 
 def close_button(_: Gettext) -> str:
     return _("✅ Close")
+
+
+def reloaded(result: Reloaded, _: Gettext) -> str:
+    """What staff read after /reload or an automatic reload."""
+    if result.problems:
+        lines = [
+            _("The content was NOT reloaded: fix these problems (the bot keeps version {version}):"
+              ).format(version=result.version)
+        ]  # fmt: skip
+        lines += [str(p) for p in result.problems[:15]]
+        if len(result.problems) > 15:
+            lines.append(_("… and {count} more: run migrant-bot check").format(
+                count=len(result.problems) - 15))  # fmt: skip
+        return "\n".join(lines)
+    if result.changed:
+        return _("Content reloaded: version {version}, {count} intents.").format(
+            version=result.version, count=result.intents
+        )
+    return _("The content has not changed (version {version}).").format(version=result.version)

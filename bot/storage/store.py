@@ -9,7 +9,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.dialog.events import Outcome, UserState
 from bot.languages import as_language
-from bot.storage.retention import Purged, purge
 from bot.storage.models import (
     ConversationEvent,
     Person,
@@ -17,6 +16,7 @@ from bot.storage.models import (
     Ticket,
     UnansweredQuestion,
 )
+from bot.storage.retention import Purged, purge
 
 # Every table that holds something about a person; /forget empties each of them.
 PERSONAL_TABLES = (RelayedMessage, Ticket, ConversationEvent, UnansweredQuestion, Person)

@@ -75,7 +75,7 @@ def build_application(settings: Settings, conversation: Conversation, ui: UiText
         .base_file_url(base.replace("/bot", "/file/bot"))
         .rate_limiter(AIORateLimiter(max_retries=3))
         .concurrent_updates(PerChatProcessor())
-        .post_init(_on_start(ui, conversation))
+        .post_init(_on_start(ui, conversation, settings))
         .post_shutdown(_on_stop)
         .build()
     )
@@ -88,7 +88,7 @@ def build_application(settings: Settings, conversation: Conversation, ui: UiText
     return application
 
 
-def _on_start(ui: UiText, conversation: Conversation):  # type: ignore[no-untyped-def]
+def _on_start(ui: UiText, conversation: Conversation, settings: Settings):  # type: ignore[no-untyped-def]
     async def post_init(application: Application) -> None:
         """Sets the /command menu in each language (Spanish for everyone else) and starts
         the staff group's catch-up loop."""
@@ -104,8 +104,29 @@ def _on_start(ui: UiText, conversation: Conversation):  # type: ignore[no-untype
                 _catch_up_forever(staff, application)
             )
         application.bot_data["purge"] = asyncio.create_task(_purge_daily(conversation))
+        application.bot_data["reload"] = asyncio.create_task(
+            _follow_content(conversation, application, settings.content_check_seconds)
+        )
 
     return post_init
+
+
+async def _follow_content(
+    conversation: Conversation, application: Application, every: float
+) -> None:
+    """Picks up content edits by itself (every worker does, so all serve the same version
+    within seconds); broken content is reported to staff and not served."""
+    live = conversation.content
+    while True:
+        await asyncio.sleep(every)
+        try:
+            result = await asyncio.to_thread(live.reload_if_changed)
+        except Exception:
+            log.exception("content reload failed; the previous content stays")
+            continue
+        staff: StaffDesk | None = application.bot_data.get("staff")
+        if result is not None and (result.changed or result.problems) and staff is not None:
+            await staff.report_reload(application.bot, result)
 
 
 async def _purge_daily(conversation: Conversation) -> None:
@@ -125,7 +146,7 @@ async def _catch_up_forever(staff: StaffDesk, application: Application) -> None:
 
 
 async def _on_stop(application: Application) -> None:
-    for name in ("catch_up", "purge"):
+    for name in ("catch_up", "purge", "reload"):
         task = application.bot_data.get(name)
         if task is not None:
             task.cancel()

@@ -19,6 +19,7 @@ from bot.handoff import texts
 from bot.handoff.desk import TicketView
 from bot.i18n import Gettext, UiText
 from bot.languages import DEFAULT_LANGUAGE, as_language
+from bot.live import Reloaded
 from bot.transport.replies import send_replies
 
 log = logging.getLogger(__name__)
@@ -237,6 +238,10 @@ class StaffDesk:
             tickets = await asyncio.to_thread(self._desk.queue)
             await message.reply_text(texts.queue(tickets, _now(), self._staff))
             return
+        if name == "reload":
+            result = await asyncio.to_thread(self._conversation.content.reload)
+            await message.reply_text(texts.reloaded(result, self._staff))
+            return
         if name == "note" or name not in STAFF_COMMANDS:
             return  # a note stays in the group; other commands are not ours
         ticket = await self._ticket_of(message)
@@ -338,6 +343,13 @@ class StaffDesk:
         return exc.message
 
     # -- membership and redelivery ------------------------------------------------------
+
+    async def report_reload(self, bot: Bot, result: Reloaded) -> None:
+        """Tells staff that content changed on disk, and whether it is now served."""
+        try:
+            await bot.send_message(self.chat_id, texts.reloaded(result, self._staff))
+        except TelegramError as exc:
+            log.warning("could not tell staff about a reload: %s", type(exc).__name__)
 
     async def catch_up(self, bot: Bot) -> None:
         """Delivers what waited while the group was unreachable and announces urgent tickets
