@@ -6,10 +6,10 @@ import argparse
 import logging
 import sys
 
-from bot.cli import ask, chat, check, content, db, evaluate, purge, run
+from bot.cli import ask, chat, check, content, db, evaluate, purge, report, run
 from bot.config import Settings
 
-COMMANDS = (ask, chat, check, content, db, evaluate, purge, run)
+COMMANDS = (ask, chat, check, content, db, evaluate, purge, report, run)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -53,7 +53,9 @@ class ButtonSigner:
     def verify(self, user_id: int, data: str) -> Press | None:
         """The press, or None if the data is malformed, unknown or not signed for this user."""
         body, sep, signature = data.rpartition("~")
-        if not sep or not hmac.compare_digest(signature, self._sign(user_id, body)):
+        # Bytes, not str: a forged press may carry any UTF-8, which compare_digest refuses.
+        expected = self._sign(user_id, body).encode()
+        if not sep or not hmac.compare_digest(signature.encode(), expected):
             return None
         code, _, argument = body.partition(":")
         try:

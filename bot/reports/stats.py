@@ -146,7 +146,7 @@ def usage_stats(
                 .group_by(Ticket.rating)
             ).all()
         )
-    waits = sorted(as_utc(reply) - as_utc(start) for start, reply in replies)
+    waits = sorted(as_utc(reply) - as_utc(start) for start, reply in replies if reply)
     return Stats(
         since=since,
         total=Usage("all", int(people), int(messages)),
@@ -155,7 +155,7 @@ def usage_stats(
             for day in sorted(day_messages)
         ),
         per_language=tuple(sorted(per_language, key=lambda u: (-u.messages, u.key))),
-        top_intents=tuple(IntentCount(intent, int(n)) for intent, n in intents),
+        top_intents=tuple(IntentCount(intent or "", int(n)) for intent, n in intents),
         handoffs=tuple(
             sorted(
                 (Handoffs(reason, int(n), int(urgent or 0)) for reason, n, urgent in handoffs),

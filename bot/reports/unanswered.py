@@ -25,7 +25,7 @@ SIMILARITY = 80.0
 # swallow every question that mentions a visa: the shorter text must be at least this share of
 # the longer one.
 MIN_LENGTH_RATIO = 0.5
-_STAFF_EXAMPLE_CHARS = 90
+STAFF_EXAMPLE_CHARS = 90  # one line on a phone, roughly
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,9 @@ def format_top_unanswered(groups: Sequence[QuestionGroup], since: dt.datetime) -
         return f"No unanswered questions since {when}."
     lines = [f"Unanswered questions since {when}, biggest first:"]
     for group in groups:
-        lines.append(f"{group.count}× [{group.language}] {_shorten(group.label)}")
+        lines.append(
+            f"{group.count}× [{group.language}] {shorten(group.label, STAFF_EXAMPLE_CHARS)}"
+        )
     return "\n".join(lines)
 
 
@@ -116,11 +118,11 @@ def _cluster(language: str, texts: list[str], similarity: float) -> list[Questio
             members[index].append(key)
     groups = []
     for keys_in_group in members:
-        counts: Counter[str] = Counter()
-        for key in keys_in_group:
-            counts.update(wordings[key])
-        example = min(counts, key=lambda t: (-counts[t], t))
-        groups.append(QuestionGroup(language, counts.total(), example))
+        # The example is the leader's commonest spelling: the wording most people used.
+        spellings = wordings[keys_in_group[0]]
+        example = min(spellings, key=lambda t: (-spellings[t], t))
+        count = sum(wordings[key].total() for key in keys_in_group)
+        groups.append(QuestionGroup(language, count, example))
     return groups
 
 
@@ -135,8 +137,9 @@ def _most_similar(key: str, leaders: list[str], similarity: float) -> int | None
     return None
 
 
-def _shorten(text: str) -> str:
+def shorten(text: str, limit: int) -> str:
+    """One line of at most `limit` characters, an ellipsis when something was cut."""
     text = " ".join(text.split())
-    if len(text) <= _STAFF_EXAMPLE_CHARS:
+    if len(text) <= limit:
         return text
-    return text[: _STAFF_EXAMPLE_CHARS - 1].rstrip() + "…"
+    return text[: limit - 1].rstrip() + "…"

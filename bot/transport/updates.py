@@ -39,6 +39,9 @@ def to_incoming(update: Update) -> Incoming | None:
     event: Event | None
     if update.callback_query is not None:
         event = ButtonEvent(update.callback_query.data or "")
+    elif update.edited_message is not None and update.edited_message.location is not None:
+        # A live location moving arrives as edits: answered once, when it was shared.
+        event = None
     else:
         message = update.message or update.edited_message
         event = _message_event(message) if message is not None else None

@@ -14,10 +14,10 @@ from bot.understanding.normalize import Normalizer
 # The confidence is the probability that the best intent is right: a logistic curve over the
 # matcher's raw score and the margin to the runner-up, fitted on the development set
 # (tests/data/dev) by bench/calibrate.py, which prints these three numbers.
-CALIBRATION = (-5.855, 31.738, 2.571)
+CALIBRATION = (-5.723, 28.531, 3.593)
 # Above ANSWER_AT the bot answers; between the two it asks "did you mean...?"; below
 # SUGGEST_AT it says it did not understand and offers the menu and a person.
-ANSWER_AT = 0.5
+ANSWER_AT = 0.55
 SUGGEST_AT = 0.25
 # Two intents whose scores are this close (relative) are a coin toss: ask, don't guess.
 AMBIGUOUS_MARGIN = 0.05
