@@ -91,7 +91,7 @@ def test_a_longer_message_in_another_language_switches_a_guessed_language(engine
 
 def test_unclear_message_offers_did_you_mean_buttons(engine: Engine) -> None:
     person = Person(engine, client_language="ht")
-    outcome = person.says("randevou")
+    outcome = person.says("papye")
     assert outcome.understanding and outcome.understanding.intent is None
     assert 2 <= len(outcome.understanding.suggestions) <= 3
     titles = [b.label for b in buttons(outcome)]

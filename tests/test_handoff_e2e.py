@@ -234,3 +234,15 @@ def test_reload_serves_edited_content_and_refuses_broken_content(
     emulator.send_text(person, "como pido asilo en mexico")
     [answer] = emulator.wait_for_messages(person)
     assert "Comisión Mexicana de Ayuda a Refugiados" in answer["text"]
+
+
+def test_unanswered_lists_what_the_bot_could_not_answer(
+    emulator: EmulatorClient, staff: int, bot: Bot
+) -> None:
+    for _ in range(2):
+        person = _person(emulator, "es")
+        emulator.send_text(person, "donde cambio dolares a pesos")
+        emulator.wait_for_messages(person)
+    emulator.send_text(OPERATOR, "/unanswered", chat_id=staff)
+    [report] = emulator.wait_for_messages(staff)
+    assert "2× [es] donde cambio dolares a pesos" in report["text"]

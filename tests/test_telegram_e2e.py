@@ -123,7 +123,7 @@ def test_did_you_mean_button_answers_the_chosen_intent(
     emulator: EmulatorClient, bot_process: Path
 ) -> None:
     user = _person(emulator, "ht")
-    emulator.send_text(user, "randevou")
+    emulator.send_text(user, "papye")
     [question] = emulator.wait_for_messages(user)
     titles = {CATALOG.intents[i].title["ht"]: i for i in CATALOG.intents}
     choice = next(b for b in _buttons(question) if b in titles)

@@ -66,6 +66,7 @@ class Desk:
     """Every ticket operation; each is one transaction, and claims are atomic."""
 
     def __init__(self, engine: Engine, pseudonym_key: bytes) -> None:
+        self.database = engine  # for reports read by the staff (/unanswered)
         self._sessions = sessionmaker(engine, expire_on_commit=False)
         self._key = pseudonym_key
 

@@ -20,6 +20,8 @@ from bot.handoff.desk import TicketView
 from bot.i18n import Gettext, UiText
 from bot.languages import DEFAULT_LANGUAGE, as_language
 from bot.live import Reloaded
+from bot.reports import BadPeriod, since_ago
+from bot.reports.unanswered import format_top_unanswered, top_unanswered
 from bot.transport.replies import send_replies
 
 log = logging.getLogger(__name__)
@@ -238,6 +240,9 @@ class StaffDesk:
             tickets = await asyncio.to_thread(self._desk.queue)
             await message.reply_text(texts.queue(tickets, _now(), self._staff))
             return
+        if name == "unanswered":
+            await message.reply_text(await self._unanswered(argument.strip() or "7d"))
+            return
         if name == "reload":
             result = await asyncio.to_thread(self._conversation.content.reload)
             await message.reply_text(texts.reloaded(result, self._staff))
@@ -292,6 +297,15 @@ class StaffDesk:
         elif action == _CLOSE:
             await query.answer()
             await self._close(context.bot, ticket, operator.full_name)
+
+    async def _unanswered(self, period: str) -> str:
+        """The content editors' to-do list: the ten biggest groups of unanswered questions."""
+        try:
+            since = since_ago(period)
+        except BadPeriod as exc:
+            return str(exc)
+        groups = await asyncio.to_thread(top_unanswered, self._desk.database, since, 10)
+        return format_top_unanswered(groups, since.astimezone(self._zone))
 
     async def _send_answer(
         self,
