@@ -37,6 +37,13 @@ class Settings(BaseSettings):
     staff_catch_up_seconds: float = 15.0  # how often waiting deliveries are retried
     staff_sees_identity: bool = False  # show operators the person's name and username
     content_check_seconds: float = 5.0  # how often the running bot looks for content edits
+    # Webhook mode (`migrant-bot run --webhook`, docs/DEPLOYMENT.md): the public HTTPS URL
+    # Telegram posts to, the secret it sends back, and where this process listens.
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    webhook_path: str = "/telegram"
+    webhook_host: str = "127.0.0.1"
+    webhook_port: int = 8080
 
     def button_key(self) -> bytes:
         """The key that signs buttons: set, else derived from the token, so every worker

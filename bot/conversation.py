@@ -71,6 +71,15 @@ class Conversation:
         self._staff_connected = staff_connected
         self._retention_days = retention_days
 
+    def claim_update(self, update_id: int, now: dt.datetime) -> bool:
+        return self._store.claim_update(update_id, now)
+
+    def release_update(self, update_id: int) -> None:
+        self._store.release_update(update_id)
+
+    def ping(self) -> None:
+        self._store.ping()
+
     def purge_old_text(self, now: dt.datetime) -> None:
         """The daily privacy job: message text older than the retention period goes."""
         self._store.purge(now, self._retention_days)

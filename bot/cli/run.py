@@ -11,7 +11,7 @@ from bot.cli import chat
 from bot.config import Settings
 from bot.content.loader import ContentError
 from bot.i18n import UiText
-from bot.storage.database import make_engine
+from bot.storage.database import make_engine, upgrade
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +24,12 @@ token it gives you. Then: TELEGRAM_BOT_TOKEN=123456:ABC... make run
 
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("run", help="start the bot on Telegram (long polling)")
+    parser.add_argument(
+        "--webhook",
+        action="store_true",
+        help="serve Telegram's webhook (WEBHOOK_URL, WEBHOOK_SECRET) instead of long polling",
+    )
+    parser.add_argument("--workers", type=int, default=1, help="webhook worker processes")
     parser.add_argument(
         "--chat-without-token",
         action="store_true",
@@ -41,6 +47,9 @@ def handle(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     from bot.transport.app import BadToken, build_application, run_polling
 
+    if args.webhook:
+        return _serve_webhook(settings, args.workers)
+
     try:
         parts = build_engine(settings)
     except ContentError as exc:
@@ -55,4 +64,24 @@ def handle(args: argparse.Namespace, settings: Settings) -> int:
     except BadToken as exc:
         print(f"migrant-bot: {exc}", file=sys.stderr)
         return 2
+    return 0
+
+
+def _serve_webhook(settings: Settings, workers: int) -> int:
+    """Runs the ASGI app under uvicorn; each worker builds its own bot from the settings."""
+    import uvicorn
+
+    if not settings.webhook_secret:
+        print("migrant-bot: set WEBHOOK_SECRET (letters, digits, _ and -) for webhook mode",
+              file=sys.stderr)  # fmt: skip
+        return 2
+    upgrade(make_engine(settings.database_url))  # once, before the workers start
+    uvicorn.run(
+        "bot.transport.webhook:app_from_environment",
+        factory=True,
+        host=settings.webhook_host,
+        port=settings.webhook_port,
+        workers=workers,
+        log_level="warning",
+    )
     return 0

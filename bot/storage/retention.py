@@ -9,7 +9,13 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, delete, select, update
 from sqlalchemy.orm import sessionmaker
 
-from bot.storage.models import ConversationEvent, RelayedMessage, Ticket, UnansweredQuestion
+from bot.storage.models import (
+    ConversationEvent,
+    ProcessedUpdate,
+    RelayedMessage,
+    Ticket,
+    UnansweredQuestion,
+)
 
 
 @dataclass(frozen=True)
@@ -41,6 +47,10 @@ def purge(engine: Engine, now: dt.datetime, days: int) -> Purged:
         )
         relayed = session.execute(
             delete(RelayedMessage).where(RelayedMessage.ticket_id.in_(closed_long_ago))
+        )
+        # Telegram retries an update for a day at most.
+        session.execute(
+            delete(ProcessedUpdate).where(ProcessedUpdate.at < now - dt.timedelta(days=2))
         )
         return Purged(_count(events), _count(unanswered), _count(relayed))
 

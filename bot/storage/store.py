@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import Engine, delete, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.dialog.events import Outcome, UserState
@@ -12,6 +13,7 @@ from bot.languages import as_language
 from bot.storage.models import (
     ConversationEvent,
     Person,
+    ProcessedUpdate,
     RelayedMessage,
     Ticket,
     UnansweredQuestion,
@@ -20,6 +22,8 @@ from bot.storage.retention import Purged, purge
 
 # Every table that holds something about a person; /forget empties each of them.
 PERSONAL_TABLES = (RelayedMessage, Ticket, ConversationEvent, UnansweredQuestion, Person)
+# Tables that hold nothing about anyone (a test checks every table is in one list or the other).
+NON_PERSONAL_TABLES = (ProcessedUpdate,)
 
 
 class Store:
@@ -83,6 +87,25 @@ class Store:
                 session.add(UnansweredQuestion(
                     user_id=user_id, at=at, language=state.language or "", text=text
                 ))  # fmt: skip
+
+    def claim_update(self, update_id: int, now: dt.datetime) -> bool:
+        """True for the first worker to see this update; False if it was handled already."""
+        try:
+            with self._sessions.begin() as session:
+                session.add(ProcessedUpdate(update_id=update_id, at=now))
+        except IntegrityError:
+            return False
+        return True
+
+    def release_update(self, update_id: int) -> None:
+        """Handling failed: let Telegram's retry handle the update again."""
+        with self._sessions.begin() as session:
+            session.execute(delete(ProcessedUpdate).where(ProcessedUpdate.update_id == update_id))
+
+    def ping(self) -> None:
+        """Raises if the database cannot be reached."""
+        with self._sessions() as session:
+            session.execute(select(1))
 
     def forget(self, user_id: int) -> None:
         """Deletes every row about the person, in every table, in one transaction."""

@@ -21,6 +21,7 @@ from bot.dialog.buttons import ButtonSigner
 from bot.i18n import UiText
 from bot.languages import DEFAULT_LANGUAGE, LANGUAGES
 from bot.transport.handlers import Handlers
+from bot.transport.metrics import Metrics
 from bot.transport.staff import StaffDesk
 
 log = logging.getLogger(__name__)
@@ -58,7 +59,13 @@ class PerChatProcessor(BaseUpdateProcessor):
         pass
 
 
-def build_application(settings: Settings, conversation: Conversation, ui: UiText) -> Application:
+def build_application(
+    settings: Settings,
+    conversation: Conversation,
+    ui: UiText,
+    metrics: Metrics | None = None,
+    updater: bool = True,
+) -> Application:
     """The Application, talking to `TELEGRAM_API_BASE_URL` through PTB's rate limiter, with
     the staff group's side when `STAFF_CHAT_ID` is set."""
     token = settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else ""
@@ -68,9 +75,9 @@ def build_application(settings: Settings, conversation: Conversation, ui: UiText
             "(digits, a colon, then letters); check it and try again."
         )
     base = settings.telegram_api_base_url.rstrip("/")
+    builder = ApplicationBuilder() if updater else ApplicationBuilder().updater(None)
     application = (
-        ApplicationBuilder()
-        .token(token)
+        builder.token(token)
         .base_url(base)
         .base_file_url(base.replace("/bot", "/file/bot"))
         .rate_limiter(AIORateLimiter(max_retries=3))
@@ -84,7 +91,7 @@ def build_application(settings: Settings, conversation: Conversation, ui: UiText
         staff = StaffDesk(settings, conversation, ui, ButtonSigner(settings.button_key()))
         staff.register(application)
         application.bot_data["staff"] = staff
-    Handlers(conversation, ui, staff).register(application)
+    Handlers(conversation, ui, staff, metrics).register(application)
     return application
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from contextvars import ContextVar
 
+from sqlalchemy.exc import DBAPIError
 from telegram import Update
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.ext import (
@@ -22,22 +24,32 @@ from bot.dialog import notices
 from bot.dialog.events import CommandEvent, Incoming
 from bot.i18n import UiText
 from bot.languages import DEFAULT_LANGUAGE, as_language
+from bot.transport.metrics import Metrics
 from bot.transport.replies import send_replies
 from bot.transport.staff import STAFF_COMMANDS, StaffDesk
 from bot.transport.updates import to_incoming
 
 log = logging.getLogger(__name__)
+# Set by the error handler when the database failed while handling the current update; the
+# webhook then answers 503 so that Telegram retries (see webhook.py).
+DATABASE_FAILED: ContextVar[bool] = ContextVar("database_failed", default=False)
+RETRY_LATER: ContextVar[bool] = ContextVar("retry_later", default=False)
 
 
 class Handlers:
     """Turns updates into core events and sends what the core answers."""
 
     def __init__(
-        self, conversation: Conversation, ui: UiText, staff: StaffDesk | None = None
+        self,
+        conversation: Conversation,
+        ui: UiText,
+        staff: StaffDesk | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self._conversation = conversation
         self._ui = ui
         self._staff = staff
+        self._metrics = metrics
 
     def register(self, application: Application) -> None:
         private = filters.ChatType.PRIVATE
@@ -86,8 +98,15 @@ class Handlers:
         (group chatter, channel posts, polls): nobody's question must leak into a group."""
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Logs the failure without the message text and tells the person what to do."""
-        log.error("update failed: %s", type(context.error).__name__, exc_info=context.error)
+        """Logs the failure without the message text and tells the person what to do; when
+        the database is down under a webhook, Telegram's retry will answer instead."""
+        if isinstance(context.error, DBAPIError):
+            DATABASE_FAILED.set(True)
+            log.error("database unreachable: %s", type(context.error.orig).__name__)
+            if RETRY_LATER.get():
+                return
+        else:
+            log.error("update failed: %s", type(context.error).__name__, exc_info=context.error)
         if not isinstance(update, Update) or update.effective_chat is None:
             return
         if update.effective_chat.type != ChatType.PRIVATE:
@@ -114,6 +133,12 @@ class Handlers:
             return
         turn = await asyncio.to_thread(self._conversation.handle, incoming)
         await send_replies(context.bot, chat.id, turn.replies)
+        understood = turn.outcome.understanding
+        if self._metrics is not None and understood is not None:
+            intent = understood.intent or "none"
+            self._metrics.replies.labels(understood.language, intent).inc()
+            if turn.outcome.unanswered:
+                self._metrics.unmatched.labels(understood.language).inc()
         if self._staff is None:
             return
         user = update.effective_user

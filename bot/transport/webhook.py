@@ -1,0 +1,138 @@
+"""Webhook mode: an ASGI app (Starlette, served by uvicorn) that takes Telegram's POSTs.
+
+Several worker processes on one PostgreSQL behave as one bot: nothing that matters lives in
+process memory, and an update delivered twice (a retry, or two workers) is handled once. When
+the database is down the app answers 503, so Telegram keeps the update and retries it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hmac
+import logging
+import time
+from collections.abc import AsyncIterator
+
+from sqlalchemy.exc import DBAPIError
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from telegram import Update
+from telegram.ext import Application
+
+from bot.app import build_conversation, build_engine
+from bot.config import Settings
+from bot.conversation import Conversation
+from bot.i18n import UiText
+from bot.storage.database import make_engine
+from bot.transport.app import build_application
+from bot.transport.handlers import DATABASE_FAILED, RETRY_LATER
+from bot.transport.metrics import Metrics
+
+log = logging.getLogger(__name__)
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+
+
+def create_app(settings: Settings) -> Starlette:
+    """The whole bot as an ASGI app; it registers its webhook with Telegram on start-up."""
+    if not settings.webhook_secret:
+        raise ValueError("WEBHOOK_SECRET is required in webhook mode (Telegram sends it back)")
+    parts = build_engine(settings)
+    conversation = build_conversation(settings, parts, make_engine(settings.database_url))
+    metrics = Metrics()
+    application = build_application(
+        settings, conversation, UiText(settings.locales_dir), metrics, updater=False
+    )
+    secret = settings.webhook_secret.get_secret_value()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        await application.initialize()
+        if application.post_init:
+            await application.post_init(application)
+        await application.start()
+        if settings.webhook_url:
+            await application.bot.set_webhook(
+                settings.webhook_url,
+                secret_token=secret,
+                allowed_updates=Update.ALL_TYPES,
+                drop_pending_updates=False,
+            )
+        parts.engine.reader.detector.warm_up()
+        yield
+        await application.stop()
+        if application.post_shutdown:
+            await application.post_shutdown(application)
+        await application.shutdown()
+
+    async def telegram(request: Request) -> Response:
+        if not hmac.compare_digest(
+            request.headers.get(SECRET_HEADER, "").encode(), secret.encode()
+        ):
+            metrics.updates.labels("refused").inc()
+            return JSONResponse({"ok": False, "error": "bad secret token"}, status_code=403)
+        try:
+            update = Update.de_json(await request.json(), application.bot)
+        except ValueError:
+            return JSONResponse({"ok": False, "error": "not an update"}, status_code=400)
+        return await _handle(application, conversation, metrics, update)
+
+    async def healthz(_request: Request) -> Response:
+        try:
+            conversation.ping()
+        except DBAPIError as exc:
+            log.error("health check: database unreachable (%s)", type(exc.orig).__name__)
+            return JSONResponse({"ok": False, "database": "unreachable"}, status_code=503)
+        return JSONResponse({"ok": True, "database": "reachable"})
+
+    async def metrics_page(_request: Request) -> Response:
+        with contextlib.suppress(DBAPIError):
+            metrics.open_handoffs.set(len(conversation.desk.queue()))
+        return Response(metrics.render(), media_type="text/plain; version=0.0.4")
+
+    return Starlette(
+        routes=[
+            Route(settings.webhook_path, telegram, methods=["POST"]),
+            Route("/healthz", healthz),
+            Route("/metrics", metrics_page),
+        ],
+        lifespan=lifespan,
+    )
+
+
+async def _handle(
+    application: Application, conversation: Conversation, metrics: Metrics, update: Update
+) -> Response:
+    """Handles one update once; 503 (Telegram retries) when the database failed."""
+    started = time.perf_counter()
+    try:
+        first = conversation.claim_update(update.update_id, dt.datetime.now(dt.UTC))
+    except DBAPIError as exc:
+        log.error("database unreachable: %s", type(exc.orig).__name__)
+        metrics.updates.labels("retry").inc()
+        return JSONResponse({"ok": False, "error": "database unreachable"}, status_code=503)
+    if not first:
+        metrics.updates.labels("duplicate").inc()
+        return JSONResponse({"ok": True, "duplicate": True})
+    failed = DATABASE_FAILED.set(False)
+    retry = RETRY_LATER.set(True)
+    try:
+        await application.process_update(update)
+        if DATABASE_FAILED.get():
+            with contextlib.suppress(DBAPIError):
+                conversation.release_update(update.update_id)
+            metrics.updates.labels("retry").inc()
+            return JSONResponse({"ok": False, "error": "database unreachable"}, status_code=503)
+    finally:
+        DATABASE_FAILED.reset(failed)
+        RETRY_LATER.reset(retry)
+    metrics.updates.labels("handled").inc()
+    metrics.latency.observe(time.perf_counter() - started)
+    return JSONResponse({"ok": True})
+
+
+def app_from_environment() -> Starlette:
+    """For `uvicorn --factory`: each worker process builds its own app from the settings."""
+    return create_app(Settings())

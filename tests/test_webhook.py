@@ -1,0 +1,206 @@
+"""Webhook mode: two worker processes on PostgreSQL behave as one bot; secrets, duplicates,
+health, metrics, and a database that goes away."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from pydantic import SecretStr
+from sqlalchemy.exc import OperationalError
+from telegram import Update
+
+from bot.config import PROJECT_ROOT, Settings
+from bot.content.loader import load_catalog
+from bot.conversation import Conversation
+from bot.i18n import UiText
+from bot.transport.app import build_application
+from bot.transport.metrics import Metrics
+from bot.transport.webhook import SECRET_HEADER, _handle
+from tests.conftest import POSTGRES_URL, _fresh_postgres
+from tests.emulator.client import EmulatorClient, run_emulator
+
+CATALOG = load_catalog(Settings(_env_file=None).content_dir)
+SECRET = "a-webhook-secret_42"
+OPERATOR, PERSON = 7_000_001, 7_000_002
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def emulator() -> Iterator[EmulatorClient]:
+    with run_emulator() as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def staff(emulator: EmulatorClient) -> int:
+    emulator.user(OPERATOR, "Ana", language_code="es")
+    group = emulator.group("Ops", members=[OPERATOR], is_forum=True, bot_status="administrator")
+    return int(group["id"])
+
+
+@pytest.fixture(scope="module")
+def workers(
+    emulator: EmulatorClient, staff: int, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """`migrant-bot run --webhook --workers 2` on PostgreSQL, registered with the emulator."""
+    _fresh_postgres().dispose()
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {
+        **os.environ,
+        "TELEGRAM_BOT_TOKEN": emulator.token,
+        "TELEGRAM_API_BASE_URL": emulator.bot_api_url,
+        "DATABASE_URL": POSTGRES_URL,
+        "STAFF_CHAT_ID": str(staff),
+        "STAFF_CATCH_UP_SECONDS": "1",
+        "HANDOFF_HOURS": "mon-sun 00:00-23:59",
+        "WEBHOOK_URL": f"{url}/telegram",
+        "WEBHOOK_SECRET": SECRET,
+        "WEBHOOK_PORT": str(port),
+    }
+    log = tmp_path_factory.mktemp("webhook") / "bot.log"
+    with log.open("w") as stream:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot", "run", "--webhook", "--workers", "2"],
+            cwd=PROJECT_ROOT, env=env, stderr=stream, stdout=stream,
+        )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if (
+                    httpx.get(f"{url}/healthz", timeout=1).status_code == 200
+                    and (emulator.webhook()["url"])
+                ):
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.3)
+        else:
+            raise RuntimeError(f"webhook workers did not start:\n{log.read_text()[-3000:]}")
+        emulator.user(PERSON, "Rose", language_code="fr")
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+def test_two_workers_serve_a_conversation_with_a_handoff_consistently(
+    emulator: EmulatorClient, workers: str, staff: int
+) -> None:
+    emulator.send_command(PERSON, "start")
+    emulator.wait_for_messages(PERSON, count=2)
+    emulator.send_text(PERSON, "c est quoi cbp one")
+    [answer] = emulator.wait_for_messages(PERSON)
+    assert answer["text"] == CATALOG.intents["cbp_one_about"].answer["fr"]
+    emulator.send_command(PERSON, "human")
+    emulator.wait_for_messages(PERSON, count=2)
+    [header] = emulator.wait_for_messages(staff, timeout=15)
+    thread = header["message_thread_id"]
+    for n in range(4):  # spread over both workers: every one must be relayed, in order
+        emulator.send_text(PERSON, f"message {n}")
+    relayed = emulator.wait_for_messages(staff, count=4, timeout=15)
+    assert sorted(m["text"] for m in relayed) == [f"message {n}" for n in range(4)]
+    emulator.send_text(OPERATOR, "Bonjour, je suis là.", chat_id=staff, message_thread_id=thread)
+    [copy] = emulator.wait_for_messages(PERSON)
+    assert copy["text"] == "Bonjour, je suis là."
+    emulator.send_text(OPERATOR, "/close", chat_id=staff, message_thread_id=thread)
+    rating, _menu = emulator.wait_for_messages(PERSON, count=2)
+    assert [b["text"] for row in rating["reply_markup"]["inline_keyboard"] for b in row] == [
+        "👍",
+        "👎",
+    ]
+
+
+def test_a_post_without_the_secret_is_refused(workers: str) -> None:
+    response = httpx.post(f"{workers}/telegram", json={"update_id": 1}, timeout=5)
+    assert response.status_code == 403
+
+
+def test_an_update_delivered_twice_is_answered_once(
+    emulator: EmulatorClient, workers: str
+) -> None:
+    update = {
+        "update_id": 987654321,
+        "message": {
+            "message_id": 5555, "date": int(time.time()), "text": "hola",
+            "chat": {"id": PERSON, "type": "private", "first_name": "Rose"},
+            "from": {"id": PERSON, "is_bot": False, "first_name": "Rose", "language_code": "fr"},
+        },
+    }  # fmt: skip
+    for _ in range(2):
+        response = httpx.post(
+            f"{workers}/telegram", json=update, headers={SECRET_HEADER: SECRET}, timeout=10
+        )
+        assert response.status_code == 200
+    emulator.wait_for_messages(PERSON)
+    with pytest.raises(TimeoutError):
+        emulator.wait_for_messages(PERSON, timeout=1.5)
+
+
+def test_health_and_metrics(workers: str) -> None:
+    assert httpx.get(f"{workers}/healthz", timeout=5).json() == {
+        "ok": True,
+        "database": "reachable",
+    }
+    metrics = httpx.get(f"{workers}/metrics", timeout=5).text
+    assert "migrant_bot_updates_total" in metrics
+    assert "migrant_bot_handling_seconds_bucket" in metrics
+    assert "migrant_bot_open_handoffs" in metrics
+
+
+def test_when_the_database_fails_the_webhook_answers_503_and_the_retry_is_answered(
+    emulator: EmulatorClient, conversation: Conversation, settings: Settings
+) -> None:
+    """Telegram retries an update that got a 5xx: nothing is lost and nothing is doubled."""
+    emulator.user(PERSON + 1, "Jo", language_code="es")
+    local = settings.model_copy(update={
+        "telegram_bot_token": SecretStr(emulator.token),
+        "telegram_api_base_url": emulator.bot_api_url,
+        "staff_chat_id": None,
+    })  # fmt: skip
+    application = build_application(
+        local, conversation, UiText(local.locales_dir), Metrics(), updater=False
+    )
+    handle = conversation.handle
+    down = OperationalError("SELECT 1", {}, Exception("connection refused"))
+
+    def failing(incoming):  # type: ignore[no-untyped-def]
+        raise down
+
+    payload = {
+        "update_id": 123123, "message": {
+            "message_id": 1, "date": int(time.time()), "text": "hola",
+            "chat": {"id": PERSON + 1, "type": "private", "first_name": "Jo"},
+            "from": {"id": PERSON + 1, "is_bot": False, "first_name": "Jo"},
+        },
+    }  # fmt: skip
+
+    async def scenario() -> tuple[int, int]:
+        await application.initialize()
+        try:
+            update = Update.de_json(payload, application.bot)
+            conversation.handle = failing  # type: ignore[method-assign]
+            first = await _handle(application, conversation, Metrics(), update)
+            conversation.handle = handle  # type: ignore[method-assign]
+            second = await _handle(application, conversation, Metrics(), update)
+            return first.status_code, second.status_code
+        finally:
+            await application.shutdown()
+
+    assert asyncio.run(scenario()) == (503, 200)
+    [reply] = emulator.wait_for_messages(PERSON + 1)
+    assert reply["text"]
