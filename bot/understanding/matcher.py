@@ -34,7 +34,10 @@ from bot.understanding.normalize import Normalizer
 SHORTLIST = 80  # examples that get full scoring
 # The shortlist reads the postings of the message's rarest words first and stops after this
 # many: common words ("cita", "help") add little and would make cost grow with the content.
-POSTINGS_BUDGET = 30000
+POSTINGS_BUDGET = 12000
+# Only the intents whose best example comes this high in the ranking get the (costlier)
+# centroid comparison.
+CENTROID_INTENTS = 12
 MIN_CORRECTABLE = 4  # shorter words are not typo-corrected: too many false friends
 CORRECTION_CUTOFF = 82.0
 NGRAMS = (3, 4, 5)
@@ -219,7 +222,8 @@ class IntentMatcher:
             for intent, similarity in zip(intents.tolist(), nearest.tolist(), strict=True):
                 if similarity > best.get(intent, -1.0):
                     best[intent] = similarity
-            numbers = np.fromiter(best, dtype=np.int64, count=len(best))
+            leaders = sorted(best, key=best.__getitem__, reverse=True)[:CENTROID_INTENTS]
+            numbers = np.array(leaders, dtype=np.int64)
             centroid = self._centroids.dots(numbers, self._dense)
         finally:
             self._dense[ids] = 0.0
