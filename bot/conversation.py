@@ -71,6 +71,9 @@ class Conversation:
         self._staff_connected = staff_connected
         self._retention_days = retention_days
 
+    def mark_unreachable(self, user_id: int) -> None:
+        self._store.mark_unreachable(user_id, dt.datetime.now(dt.UTC))
+
     def claim_update(self, update_id: int, now: dt.datetime) -> bool:
         return self._store.claim_update(update_id, now)
 

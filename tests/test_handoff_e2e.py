@@ -6,12 +6,14 @@ from __future__ import annotations
 import itertools
 import os
 import shutil
+import time
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, text
 
 from bot.config import PROJECT_ROOT, Settings
 from bot.content.loader import load_catalog
@@ -211,6 +213,19 @@ def test_an_operator_is_told_when_the_person_blocked_the_bot(
     [warning] = emulator.wait_for_messages(staff)
     assert "bloqueó" in warning["text"] or "blocked" in warning["text"]
     assert warning["message_thread_id"] == thread
+    database = create_engine(bot._env["DATABASE_URL"])
+    with database.connect() as connection:
+        since = connection.execute(
+            text("SELECT unreachable_since FROM people WHERE user_id = :u"), {"u": person}
+        ).scalar_one()
+    database.dispose()
+    assert since is not None
+    time.sleep(1.5)  # several catch-up rounds: none of them retries the person
+    to_person = [
+        c for c in emulator.calls()
+        if c["method"] in ("sendMessage", "copyMessage") and c["params"].get("chat_id") == person
+    ]  # fmt: skip
+    assert len([c for c in to_person if not c.get("ok")]) == 1
 
 
 def test_reload_serves_edited_content_and_refuses_broken_content(

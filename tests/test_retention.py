@@ -88,4 +88,4 @@ def test_upgrade_from_the_previous_release_keeps_its_data(database: Engine) -> N
             "bonjou"
         )
         version = connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
-    assert version == "0003"
+    assert version == "0004"

@@ -23,6 +23,8 @@ class Person(Base):
     pending: Mapped[str | None] = mapped_column(String(32))
     first_seen: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     last_seen: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    # Set when Telegram says the person blocked the bot: nothing more is sent until they write.
+    unreachable_since: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class ConversationEvent(Base):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import Engine, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -75,6 +75,7 @@ class Store:
             person.language_chosen = state.language_chosen
             person.pending = state.pending
             person.last_seen = at
+            person.unreachable_since = None  # they wrote: they can be reached again
             session.flush()
             session.add(ConversationEvent(
                 user_id=user_id, at=at, direction="in", kind=kind,
@@ -87,6 +88,15 @@ class Store:
                 session.add(UnansweredQuestion(
                     user_id=user_id, at=at, language=state.language or "", text=text
                 ))  # fmt: skip
+
+    def mark_unreachable(self, user_id: int, now: dt.datetime) -> None:
+        """The person blocked the bot: remembered, so nobody keeps retrying."""
+        with self._sessions.begin() as session:
+            session.execute(
+                update(Person)
+                .where(Person.user_id == user_id, Person.unreachable_since.is_(None))
+                .values(unreachable_since=now)
+            )
 
     def claim_update(self, update_id: int, now: dt.datetime) -> bool:
         """True for the first worker to see this update; False if it was handled already."""

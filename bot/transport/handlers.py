@@ -9,6 +9,7 @@ from contextvars import ContextVar
 from sqlalchemy.exc import DBAPIError
 from telegram import Update
 from telegram.constants import ChatMemberStatus, ChatType
+from telegram.error import Forbidden
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -132,7 +133,11 @@ class Handlers:
             )
             return
         turn = await asyncio.to_thread(self._conversation.handle, incoming)
-        await send_replies(context.bot, chat.id, turn.replies)
+        try:
+            await send_replies(context.bot, chat.id, turn.replies)
+        except Forbidden:
+            log.info("person %s blocked the bot: marked unreachable", incoming.user_id)
+            await asyncio.to_thread(self._conversation.mark_unreachable, incoming.user_id)
         understood = turn.outcome.understanding
         if self._metrics is not None and understood is not None:
             intent = understood.intent or "none"

@@ -218,7 +218,7 @@ class StaffDesk:
                 ticket.user_id, self.chat_id, message.message_id
             )
         except TelegramError as exc:
-            await message.reply_text(texts.not_delivered(self._why(exc), self._staff))
+            await self._undelivered(message, ticket, exc)
             return
         now = _now()
         await asyncio.to_thread(
@@ -324,7 +324,7 @@ class StaffDesk:
         try:
             sent = await bot.send_message(ticket.user_id, text)
         except TelegramError as exc:
-            await message.reply_text(texts.not_delivered(self._why(exc), self._staff))
+            await self._undelivered(message, ticket, exc)
             return
         now = _now()
         await asyncio.to_thread(
@@ -342,6 +342,8 @@ class StaffDesk:
         try:
             await send_replies(bot, closed.user_id, replies)
         except TelegramError as exc:
+            if isinstance(exc, Forbidden):
+                await asyncio.to_thread(self._conversation.mark_unreachable, closed.user_id)
             await self._post(bot, closed, texts.not_delivered(self._why(exc), self._staff))
         await self._post(bot, closed, texts.closed_by(operator_name, self._staff))
         await self._close_topic(bot, closed)
@@ -350,6 +352,13 @@ class StaffDesk:
         thread = message.message_thread_id if message.is_topic_message else None
         reply_to = message.reply_to_message.message_id if message.reply_to_message else None
         return await asyncio.to_thread(self._desk.by_staff_message, thread, reply_to)
+
+    async def _undelivered(self, message: Message, ticket: TicketView, exc: TelegramError) -> None:
+        """Tells the operator why a message did not reach the person (once per message:
+        a blocked person is marked unreachable, never retried)."""
+        if isinstance(exc, Forbidden):
+            await asyncio.to_thread(self._conversation.mark_unreachable, ticket.user_id)
+        await message.reply_text(texts.not_delivered(self._why(exc), self._staff))
 
     def _why(self, exc: TelegramError) -> str:
         if isinstance(exc, Forbidden):
