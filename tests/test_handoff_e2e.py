@@ -6,9 +6,9 @@ from __future__ import annotations
 import itertools
 import os
 import shutil
-import time
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 

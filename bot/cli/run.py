@@ -46,6 +46,7 @@ def handle(args: argparse.Namespace, settings: Settings) -> int:
             return chat.handle(argparse.Namespace(user=chat.TERMINAL_USER), settings)
         return 2
     from bot.transport.app import BadToken, build_application, run_polling
+    from bot.transport.metrics import Metrics
 
     if args.webhook:
         return _serve_webhook(settings, args.workers)
@@ -58,9 +59,11 @@ def handle(args: argparse.Namespace, settings: Settings) -> int:
     conversation = build_conversation(settings, parts, make_engine(settings.database_url))
     parts.engine.reader.detector.warm_up()
     try:
-        application = build_application(settings, conversation, UiText(settings.locales_dir))
+        metrics = Metrics()
+        ui = UiText(settings.locales_dir)
+        application = build_application(settings, conversation, ui, metrics, updater=False)
         log.info("starting long polling on %s", settings.telegram_api_base_url)
-        run_polling(application)
+        run_polling(application, conversation, metrics)
     except BadToken as exc:
         print(f"migrant-bot: {exc}", file=sys.stderr)
         return 2

@@ -6,6 +6,7 @@ import asyncio
 import datetime as dt
 import logging
 import re
+import signal
 from collections.abc import Awaitable
 from typing import Any
 from weakref import WeakValueDictionary
@@ -22,6 +23,7 @@ from bot.i18n import UiText
 from bot.languages import DEFAULT_LANGUAGE, LANGUAGES
 from bot.transport.handlers import Handlers
 from bot.transport.metrics import Metrics
+from bot.transport.polling import Poller
 from bot.transport.staff import StaffDesk
 
 log = logging.getLogger(__name__)
@@ -159,13 +161,40 @@ async def _on_stop(application: Application) -> None:
             task.cancel()
 
 
-def run_polling(application: Application) -> None:
-    """Long polling that never drops pending updates: nothing sent while we were down is lost."""
+def run_polling(application: Application, conversation: Conversation, metrics: Metrics) -> None:
+    """Long polling until SIGTERM or Ctrl-C; pending updates are never dropped, and the offset
+    only moves past handled updates (see polling.py)."""
     try:
-        application.run_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)
+        asyncio.run(_poll(application, conversation, metrics))
     except InvalidToken as exc:
         raise BadToken(
             "Telegram refused TELEGRAM_BOT_TOKEN; get a new one from @BotFather."
         ) from exc
     except NetworkError as exc:
         raise BadToken(f"cannot reach the Bot API at the configured address: {exc}") from exc
+
+
+async def _poll(application: Application, conversation: Conversation, metrics: Metrics) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signal_number in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signal_number, stop.set)
+    async with application:
+        await application.bot.delete_webhook(drop_pending_updates=False)
+        if application.post_init:
+            await application.post_init(application)
+        await application.start()
+        log.info("Application started")
+        polling = asyncio.create_task(Poller(application, conversation, metrics).run(stop))
+        stopping = asyncio.create_task(stop.wait())
+        try:
+            await asyncio.wait({polling, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            if polling.done():
+                polling.result()  # a refused token ends the bot with its own message
+        finally:
+            for task in (polling, stopping):
+                task.cancel()
+            await asyncio.gather(polling, stopping, return_exceptions=True)
+            await application.stop()
+            if application.post_shutdown:
+                await application.post_shutdown(application)

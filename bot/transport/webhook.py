@@ -8,10 +8,8 @@ the database is down the app answers 503, so Telegram keeps the update and retri
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import hmac
 import logging
-import time
 from collections.abc import AsyncIterator
 
 from sqlalchemy.exc import DBAPIError
@@ -20,15 +18,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from telegram import Update
-from telegram.ext import Application
 
 from bot.app import build_conversation, build_engine
 from bot.config import Settings
-from bot.conversation import Conversation
 from bot.i18n import UiText
 from bot.storage.database import make_engine
 from bot.transport.app import build_application
-from bot.transport.handlers import DATABASE_FAILED, RETRY_LATER
+from bot.transport.delivery import handle_once
 from bot.transport.metrics import Metrics
 
 log = logging.getLogger(__name__)
@@ -77,7 +73,9 @@ def create_app(settings: Settings) -> Starlette:
             update = Update.de_json(await request.json(), application.bot)
         except ValueError:
             return JSONResponse({"ok": False, "error": "not an update"}, status_code=400)
-        return await _handle(application, conversation, metrics, update)
+        if await handle_once(application, conversation, metrics, update):
+            return JSONResponse({"ok": True})
+        return JSONResponse({"ok": False, "error": "database unreachable"}, status_code=503)
 
     async def healthz(_request: Request) -> Response:
         try:
@@ -100,37 +98,6 @@ def create_app(settings: Settings) -> Starlette:
         ],
         lifespan=lifespan,
     )
-
-
-async def _handle(
-    application: Application, conversation: Conversation, metrics: Metrics, update: Update
-) -> Response:
-    """Handles one update once; 503 (Telegram retries) when the database failed."""
-    started = time.perf_counter()
-    try:
-        first = conversation.claim_update(update.update_id, dt.datetime.now(dt.UTC))
-    except DBAPIError as exc:
-        log.error("database unreachable: %s", type(exc.orig).__name__)
-        metrics.updates.labels("retry").inc()
-        return JSONResponse({"ok": False, "error": "database unreachable"}, status_code=503)
-    if not first:
-        metrics.updates.labels("duplicate").inc()
-        return JSONResponse({"ok": True, "duplicate": True})
-    failed = DATABASE_FAILED.set(False)
-    retry = RETRY_LATER.set(True)
-    try:
-        await application.process_update(update)
-        if DATABASE_FAILED.get():
-            with contextlib.suppress(DBAPIError):
-                conversation.release_update(update.update_id)
-            metrics.updates.labels("retry").inc()
-            return JSONResponse({"ok": False, "error": "database unreachable"}, status_code=503)
-    finally:
-        DATABASE_FAILED.reset(failed)
-        RETRY_LATER.reset(retry)
-    metrics.updates.labels("handled").inc()
-    metrics.latency.observe(time.perf_counter() - started)
-    return JSONResponse({"ok": True})
 
 
 def app_from_environment() -> Starlette:

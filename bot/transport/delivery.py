@@ -1,0 +1,54 @@
+"""Handling one update exactly once, whichever way it arrived (webhook or long polling).
+
+The update is claimed in the database first (a retry or a second worker skips it), then
+handled; when the database fails on the way, the claim is released and the caller makes sure
+Telegram delivers the update again: the webhook answers 503, long polling does not advance.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import logging
+import time
+
+from sqlalchemy.exc import DBAPIError
+from telegram import Update
+from telegram.ext import Application
+
+from bot.conversation import Conversation
+from bot.transport.handlers import DATABASE_FAILED, RETRY_LATER
+from bot.transport.metrics import Metrics
+
+log = logging.getLogger(__name__)
+
+
+async def handle_once(
+    application: Application, conversation: Conversation, metrics: Metrics, update: Update
+) -> bool:
+    """True when the update is handled (now or before); False when it must come again."""
+    started = time.perf_counter()
+    try:
+        first = conversation.claim_update(update.update_id, dt.datetime.now(dt.UTC))
+    except DBAPIError as exc:
+        log.error("database unreachable: %s", type(exc.orig).__name__)
+        metrics.updates.labels("retry").inc()
+        return False
+    if not first:
+        metrics.updates.labels("duplicate").inc()
+        return True
+    failed = DATABASE_FAILED.set(False)
+    retry = RETRY_LATER.set(True)
+    try:
+        await application.process_update(update)
+        if DATABASE_FAILED.get():
+            with contextlib.suppress(DBAPIError):
+                conversation.release_update(update.update_id)
+            metrics.updates.labels("retry").inc()
+            return False
+    finally:
+        DATABASE_FAILED.reset(failed)
+        RETRY_LATER.reset(retry)
+    metrics.updates.labels("handled").inc()
+    metrics.latency.observe(time.perf_counter() - started)
+    return True
