@@ -79,3 +79,54 @@ def test_an_update_is_not_confirmed_until_it_is_handled(
         loop.call_soon_threadsafe(stop.set)
         thread.join(timeout=20)
         loop.close()
+
+
+def test_a_network_failure_while_answering_is_retried_not_lost(
+    emulator: EmulatorClient,
+    conversation: Conversation,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from telegram.error import TimedOut
+
+    import bot.transport.handlers as handlers
+
+    emulator.user(PERSON + 1, "Ana", language_code="en")
+    local = settings.model_copy(update={
+        "telegram_bot_token": SecretStr(emulator.token),
+        "telegram_api_base_url": emulator.bot_api_url,
+        "staff_chat_id": None,
+    })  # fmt: skip
+    application = build_application(
+        local, conversation, UiText(local.locales_dir), Metrics(), updater=False
+    )
+    send, attempts = handlers.send_replies, []
+
+    async def unreliable(*args, **kwargs):  # type: ignore[no-untyped-def]
+        attempts.append(args)
+        if len(attempts) == 1:
+            raise TimedOut("the network dropped the request")
+        await send(*args, **kwargs)
+
+    monkeypatch.setattr(handlers, "send_replies", unreliable)
+    loop = asyncio.new_event_loop()
+    stop = asyncio.Event()
+
+    async def main() -> None:
+        async with application:
+            polling = asyncio.create_task(Poller(application, conversation, Metrics()).run(stop))
+            await stop.wait()
+            polling.cancel()
+            await asyncio.gather(polling, return_exceptions=True)
+
+    thread = threading.Thread(target=loop.run_until_complete, args=(main(),), daemon=True)
+    thread.start()
+    try:
+        emulator.send_text(PERSON + 1, "what is cbp one")
+        [reply] = emulator.wait_for_messages(PERSON + 1, timeout=20)
+        assert reply["text"].startswith("CBP One was an app")
+        assert len(attempts) == 2
+    finally:
+        loop.call_soon_threadsafe(stop.set)
+        thread.join(timeout=20)
+        loop.close()

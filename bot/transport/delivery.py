@@ -1,8 +1,9 @@
 """Handling one update exactly once, whichever way it arrived (webhook or long polling).
 
 The update is claimed in the database first (a retry or a second worker skips it), then
-handled; when the database fails on the way, the claim is released and the caller makes sure
-Telegram delivers the update again: the webhook answers 503, long polling does not advance.
+handled; when the database or the network fails on the way, the claim is released and the
+caller makes sure the update comes again, with backoff: the webhook answers 503 (Telegram
+retries), long polling does not advance.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from telegram import Update
 from telegram.ext import Application
 
 from bot.conversation import Conversation
-from bot.transport.handlers import DATABASE_FAILED, RETRY_LATER
+from bot.transport.handlers import HANDLING_FAILED, RETRY_LATER
 from bot.transport.metrics import Metrics
 
 log = logging.getLogger(__name__)
@@ -37,17 +38,17 @@ async def handle_once(
     if not first:
         metrics.updates.labels("duplicate").inc()
         return True
-    failed = DATABASE_FAILED.set(False)
+    failed = HANDLING_FAILED.set(False)
     retry = RETRY_LATER.set(True)
     try:
         await application.process_update(update)
-        if DATABASE_FAILED.get():
+        if HANDLING_FAILED.get():
             with contextlib.suppress(DBAPIError):
                 conversation.release_update(update.update_id)
             metrics.updates.labels("retry").inc()
             return False
     finally:
-        DATABASE_FAILED.reset(failed)
+        HANDLING_FAILED.reset(failed)
         RETRY_LATER.reset(retry)
     metrics.updates.labels("handled").inc()
     metrics.latency.observe(time.perf_counter() - started)

@@ -9,7 +9,7 @@ from contextvars import ContextVar
 from sqlalchemy.exc import DBAPIError
 from telegram import Update
 from telegram.constants import ChatMemberStatus, ChatType
-from telegram.error import Forbidden
+from telegram.error import BadRequest, Forbidden, NetworkError
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -31,9 +31,9 @@ from bot.transport.staff import STAFF_COMMANDS, StaffDesk
 from bot.transport.updates import to_incoming
 
 log = logging.getLogger(__name__)
-# Set by the error handler when the database failed while handling the current update; the
-# webhook then answers 503 so that Telegram retries (see webhook.py).
-DATABASE_FAILED: ContextVar[bool] = ContextVar("database_failed", default=False)
+# Set by the error handler when the database or the network failed while handling the current
+# update: the update is handled again later (see delivery.py).
+HANDLING_FAILED: ContextVar[bool] = ContextVar("handling_failed", default=False)
 RETRY_LATER: ContextVar[bool] = ContextVar("retry_later", default=False)
 
 
@@ -99,11 +99,17 @@ class Handlers:
         (group chatter, channel posts, polls): nobody's question must leak into a group."""
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Logs the failure without the message text and tells the person what to do; when
-        the database is down under a webhook, Telegram's retry will answer instead."""
-        if isinstance(context.error, DBAPIError):
-            DATABASE_FAILED.set(True)
-            log.error("database unreachable: %s", type(context.error.orig).__name__)
+        """Logs the failure without the message text and tells the person what to do. A
+        passing failure (the database or the network down) is retried instead: the update
+        comes again, by Telegram's webhook retry or by polling from the same offset."""
+        error = context.error
+        passing = isinstance(error, DBAPIError) or (
+            isinstance(error, NetworkError) and not isinstance(error, BadRequest)
+        )
+        if passing:
+            HANDLING_FAILED.set(True)
+            cause = error.orig if isinstance(error, DBAPIError) else error
+            log.error("update to retry, %s: %s", type(error).__name__, type(cause).__name__)
             if RETRY_LATER.get():
                 return
         else:

@@ -75,7 +75,7 @@ def create_app(settings: Settings) -> Starlette:
             return JSONResponse({"ok": False, "error": "not an update"}, status_code=400)
         if await handle_once(application, conversation, metrics, update):
             return JSONResponse({"ok": True})
-        return JSONResponse({"ok": False, "error": "database unreachable"}, status_code=503)
+        return JSONResponse({"ok": False, "error": "try again later"}, status_code=503)
 
     async def healthz(_request: Request) -> Response:
         try:
