@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -53,8 +55,19 @@ def staff(emulator: EmulatorClient) -> int:
 
 
 @pytest.fixture(scope="module")
+def content(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the content that the workers serve and a test edits."""
+    folder = tmp_path_factory.mktemp("content") / "content"
+    shutil.copytree(PROJECT_ROOT / "content", folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
 def workers(
-    emulator: EmulatorClient, staff: int, tmp_path_factory: pytest.TempPathFactory
+    emulator: EmulatorClient,
+    staff: int,
+    content: Path,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[str]:
     """`migrant-bot run --webhook --workers 2` on PostgreSQL, registered with the emulator."""
     _fresh_postgres().dispose()
@@ -71,6 +84,8 @@ def workers(
         "WEBHOOK_URL": f"{url}/telegram",
         "WEBHOOK_SECRET": SECRET,
         "WEBHOOK_PORT": str(port),
+        "CONTENT_DIR": str(content),
+        "CONTENT_CHECK_SECONDS": "1",
     }
     log = tmp_path_factory.mktemp("webhook") / "bot.log"
     with log.open("w") as stream:
@@ -205,3 +220,34 @@ def test_when_the_database_fails_the_webhook_answers_503_and_the_retry_is_answer
     assert asyncio.run(scenario()) == (False, True)  # the webhook answers 503, then 200
     [reply] = emulator.wait_for_messages(PERSON + 1)
     assert reply["text"]
+
+
+def test_every_worker_serves_edited_content_within_seconds(
+    emulator: EmulatorClient, workers: str, content: Path
+) -> None:
+    status = content / "intents" / "cbp_one.yaml"
+    old = CATALOG.intents["cbp_one_status"].answer["en"]
+    new = old.replace("On 20 January 2025", "On 20 January 2025 (reviewed again)")
+    status.write_text(status.read_text(encoding="utf-8").replace(old, new), "utf-8")
+    time.sleep(4)  # a few content checks of every worker
+    person = PERSON + 10
+    emulator.user(person, "Kim", language_code="en")
+    # New connections each time: the requests spread over both workers.
+    limits = httpx.Limits(max_keepalive_connections=0)
+    with httpx.Client(limits=limits, timeout=10) as client:
+        for n in range(8):
+            update = {
+                "update_id": 555_000 + n,
+                "message": {
+                    "message_id": 100 + n, "date": int(time.time()),
+                    "text": "is cbp one still working",
+                    "chat": {"id": person, "type": "private", "first_name": "Kim"},
+                    "from": {"id": person, "is_bot": False, "first_name": "Kim"},
+                },
+            }  # fmt: skip
+            response = client.post(
+                f"{workers}/telegram", json=update, headers={SECRET_HEADER: SECRET}
+            )
+            assert response.status_code == 200
+    answers = emulator.wait_for_messages(person, count=8, timeout=20)
+    assert all("(reviewed again)" in a["text"] for a in answers)
