@@ -1,23 +1,19 @@
-"""Long polling under a database outage: the offset stays on the unhandled update until it is
-handled, so nothing is lost; the person is answered once the database is back."""
+"""Long polling under a database outage or a network failure: the offset stays on the
+unhandled update until it is handled, so nothing is lost and the person is answered once."""
 
 from __future__ import annotations
 
-import asyncio
-import threading
 from collections.abc import Iterator
 
 import pytest
-from pydantic import SecretStr
 from sqlalchemy.exc import OperationalError
+from telegram.error import TimedOut
 
+import bot.transport.handlers as handlers
 from bot.config import Settings
 from bot.conversation import Conversation
-from bot.i18n import UiText
-from bot.transport.app import build_application
-from bot.transport.metrics import Metrics
-from bot.transport.polling import Poller
 from tests.emulator.client import EmulatorClient, run_emulator
+from tests.inprocess import application_for, polling
 
 PERSON = 8_000_001
 
@@ -32,14 +28,7 @@ def test_an_update_is_not_confirmed_until_it_is_handled(
     emulator: EmulatorClient, conversation: Conversation, settings: Settings
 ) -> None:
     emulator.user(PERSON, "Jo", language_code="es")
-    local = settings.model_copy(update={
-        "telegram_bot_token": SecretStr(emulator.token),
-        "telegram_api_base_url": emulator.bot_api_url,
-        "staff_chat_id": None,
-    })  # fmt: skip
-    application = build_application(
-        local, conversation, UiText(local.locales_dir), Metrics(), updater=False
-    )
+    application = application_for(emulator, conversation, settings)
     handle, failures = conversation.handle, []
 
     def flaky(incoming):  # type: ignore[no-untyped-def]
@@ -49,36 +38,19 @@ def test_an_update_is_not_confirmed_until_it_is_handled(
         return handle(incoming)
 
     conversation.handle = flaky  # type: ignore[method-assign]
-    loop = asyncio.new_event_loop()
-    stop = asyncio.Event()
-    poller = Poller(application, conversation, Metrics())
-
-    async def main() -> None:
-        async with application:
-            polling = asyncio.create_task(poller.run(stop))
-            await stop.wait()
-            polling.cancel()
-            await asyncio.gather(polling, return_exceptions=True)
-
-    thread = threading.Thread(target=loop.run_until_complete, args=(main(),), daemon=True)
-    thread.start()
-    try:
+    with polling(application, conversation):
         sent = emulator.send_text(PERSON, "hola")
         [reply] = emulator.wait_for_messages(PERSON, timeout=20)
-        assert reply["text"]
-        assert len(failures) == 2
-        offsets = [c["params"].get("offset") for c in emulator.calls("getUpdates")]
-        update_id = next(
-            u["update_id"]
-            for u in emulator.updates()["log"]
-            if u.get("message", {}).get("message_id") == sent["message_id"]
-        )
-        # While it failed, every poll asked again from that very update.
-        assert offsets.count(update_id) >= 2
-    finally:
-        loop.call_soon_threadsafe(stop.set)
-        thread.join(timeout=20)
-        loop.close()
+    assert reply["text"]
+    assert len(failures) == 2
+    offsets = [c["params"].get("offset") for c in emulator.calls("getUpdates")]
+    update_id = next(
+        u["update_id"]
+        for u in emulator.updates()["log"]
+        if u.get("message", {}).get("message_id") == sent["message_id"]
+    )
+    # While it failed, every poll asked again from that very update.
+    assert offsets.count(update_id) >= 2
 
 
 def test_a_network_failure_while_answering_is_retried_not_lost(
@@ -87,19 +59,8 @@ def test_a_network_failure_while_answering_is_retried_not_lost(
     settings: Settings,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from telegram.error import TimedOut
-
-    import bot.transport.handlers as handlers
-
     emulator.user(PERSON + 1, "Ana", language_code="en")
-    local = settings.model_copy(update={
-        "telegram_bot_token": SecretStr(emulator.token),
-        "telegram_api_base_url": emulator.bot_api_url,
-        "staff_chat_id": None,
-    })  # fmt: skip
-    application = build_application(
-        local, conversation, UiText(local.locales_dir), Metrics(), updater=False
-    )
+    application = application_for(emulator, conversation, settings)
     send, attempts = handlers.send_replies, []
 
     async def unreliable(*args, **kwargs):  # type: ignore[no-untyped-def]
@@ -109,24 +70,8 @@ def test_a_network_failure_while_answering_is_retried_not_lost(
         await send(*args, **kwargs)
 
     monkeypatch.setattr(handlers, "send_replies", unreliable)
-    loop = asyncio.new_event_loop()
-    stop = asyncio.Event()
-
-    async def main() -> None:
-        async with application:
-            polling = asyncio.create_task(Poller(application, conversation, Metrics()).run(stop))
-            await stop.wait()
-            polling.cancel()
-            await asyncio.gather(polling, return_exceptions=True)
-
-    thread = threading.Thread(target=loop.run_until_complete, args=(main(),), daemon=True)
-    thread.start()
-    try:
+    with polling(application, conversation):
         emulator.send_text(PERSON + 1, "what is cbp one")
         [reply] = emulator.wait_for_messages(PERSON + 1, timeout=20)
-        assert reply["text"].startswith("CBP One was an app")
-        assert len(attempts) == 2
-    finally:
-        loop.call_soon_threadsafe(stop.set)
-        thread.join(timeout=20)
-        loop.close()
+    assert reply["text"].startswith("CBP One was an app")
+    assert len(attempts) == 2

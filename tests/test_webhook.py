@@ -15,20 +15,18 @@ from pathlib import Path
 
 import httpx
 import pytest
-from pydantic import SecretStr
 from sqlalchemy.exc import OperationalError
 from telegram import Update
 
 from bot.config import PROJECT_ROOT, Settings
 from bot.content.loader import load_catalog
 from bot.conversation import Conversation
-from bot.i18n import UiText
-from bot.transport.app import build_application
 from bot.transport.delivery import handle_once
 from bot.transport.metrics import Metrics
 from bot.transport.webhook import SECRET_HEADER
 from tests.conftest import POSTGRES_URL, _fresh_postgres
 from tests.emulator.client import EmulatorClient, run_emulator
+from tests.inprocess import application_for
 
 CATALOG = load_catalog(Settings(_env_file=None).content_dir)
 SECRET = "a-webhook-secret_42"
@@ -183,14 +181,7 @@ def test_when_the_database_fails_the_webhook_answers_503_and_the_retry_is_answer
 ) -> None:
     """Telegram retries an update that got a 5xx: nothing is lost and nothing is doubled."""
     emulator.user(PERSON + 1, "Jo", language_code="es")
-    local = settings.model_copy(update={
-        "telegram_bot_token": SecretStr(emulator.token),
-        "telegram_api_base_url": emulator.bot_api_url,
-        "staff_chat_id": None,
-    })  # fmt: skip
-    application = build_application(
-        local, conversation, UiText(local.locales_dir), Metrics(), updater=False
-    )
+    application = application_for(emulator, conversation, settings)
     handle = conversation.handle
     down = OperationalError("SELECT 1", {}, Exception("connection refused"))
 
