@@ -21,6 +21,7 @@ sys.path.insert(0, str(ROOT))
 from bot.app import build_engine  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.understanding.evaluation import read_examples  # noqa: E402
+from bot.understanding.matcher import OUT_OF_SCOPE  # noqa: E402
 from bot.understanding.reader import confidence_features  # noqa: E402
 
 
@@ -53,15 +54,21 @@ def main() -> None:
         reading = engine.reader.read(example.text, None)
         best = reading.match.best
         features = confidence_features(reading.match)
-        rows.append((features, int(best is not None and best.intent == example.intent), example))
-    weights = fit([(features, y) for features, y, _e in rows])
+        refused = best is not None and best.intent == OUT_OF_SCOPE  # never answered
+        rows.append((features, int(best is not None and best.intent == example.intent), example,
+                     refused))  # fmt: skip
+    # The curve decides whether to answer a real intent: fitted on the messages whose best
+    # candidate is one (the out-of-scope examples already refuse the others).
+    weights = fit([(features, y) for features, y, _e, refused in rows if not refused])
     print("CALIBRATION = (" + ", ".join(f"{w:.3f}" for w in weights) + ")\n")
     print(" answer at   in-scope correct   out-of-scope left unmatched")
     for threshold in (0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6):
         answered = [
-            (y, e) for features, y, e in rows if probability(weights, features) >= threshold
+            (y, e)
+            for features, y, e, refused in rows
+            if not refused and probability(weights, features) >= threshold
         ]
-        in_scope = sum(1 for _r, _y, e in rows if e.intent)
+        in_scope = sum(1 for _r, _y, e, _refused in rows if e.intent)
         out_scope = len(rows) - in_scope
         correct = sum(y for y, e in answered if e.intent)
         wrong_oos = sum(1 for _y, e in answered if not e.intent)

@@ -90,8 +90,8 @@ def test_a_longer_message_in_another_language_switches_a_guessed_language(engine
 
 
 def test_unclear_message_offers_did_you_mean_buttons(engine: Engine) -> None:
-    person = Person(engine, client_language="ht")
-    outcome = person.says("papye")
+    person = Person(engine, client_language="es")
+    outcome = person.says("papeles")
     assert outcome.understanding and outcome.understanding.intent is None
     assert 2 <= len(outcome.understanding.suggestions) <= 3
     titles = [b.label for b in buttons(outcome)]
@@ -101,7 +101,7 @@ def test_unclear_message_offers_did_you_mean_buttons(engine: Engine) -> None:
 
 
 def test_nonsense_is_recorded_as_unanswered_with_menu_and_a_human(engine: Engine) -> None:
-    outcome = Person(engine, client_language="en").says("what is the best pizza topping")
+    outcome = Person(engine, client_language="en").says("qwertyuiop zxcvbnm plok")
     assert outcome.unanswered
     assert outcome.understanding and outcome.understanding.intent is None
     labels = [b.label for b in buttons(outcome)]
@@ -235,3 +235,20 @@ def test_every_reply_offers_a_way_forward(engine: Engine) -> None:
     for text in ("hello", "thanks", "is cbp one still working", "asdfgh", "help"):
         outcome = person.says(text)
         assert buttons(outcome), text
+
+
+@pytest.mark.parametrize(
+    ("lang", "text"),
+    [
+        ("es", "cuanto cuesta el boleto de autobus de tapachula a monterrey"),
+        ("en", "where i can change dollars to pesos in tapachula"),
+        ("fr", "ou je peux recevoir de l argent par western union"),
+        ("ht", "kote m ka achte kat sim pou telefon mwen"),
+    ],
+)
+def test_questions_like_the_out_of_scope_examples_are_not_answered(
+    engine: Engine, lang: str, text: str
+) -> None:
+    outcome = Person(engine, client_language=lang).says(text)
+    assert outcome.understanding and outcome.understanding.intent is None
+    assert outcome.unanswered

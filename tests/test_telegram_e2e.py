@@ -122,14 +122,14 @@ def test_free_text_with_typos_gets_the_right_answer(
 def test_did_you_mean_button_answers_the_chosen_intent(
     emulator: EmulatorClient, bot_process: Path
 ) -> None:
-    user = _person(emulator, "ht")
-    emulator.send_text(user, "papye")
+    user = _person(emulator, "es")
+    emulator.send_text(user, "papeles")
     [question] = emulator.wait_for_messages(user)
-    titles = {CATALOG.intents[i].title["ht"]: i for i in CATALOG.intents}
+    titles = {CATALOG.intents[i].title["es"]: i for i in CATALOG.intents}
     choice = next(b for b in _buttons(question) if b in titles)
     emulator.press_button(user, question, text=choice)
     [answer] = emulator.wait_for_messages(user)
-    assert answer["text"] == CATALOG.intents[titles[choice]].answer["ht"]
+    assert answer["text"] == CATALOG.intents[titles[choice]].answer["es"]
 
 
 @pytest.mark.parametrize("lang", LANGS)

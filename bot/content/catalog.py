@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -61,6 +61,16 @@ class Topic(_Strict):
     intents: list[str] = Field(min_length=1)
 
 
+class OutOfScope(_Strict):
+    """Questions the bot must not answer with an intent (money transfers, bus prices...):
+    when a message is closest to these, the bot says it did not understand and offers a
+    person. Staff grow this list from `migrant-bot report unanswered`."""
+
+    source: str = Field(min_length=3)
+    reviewed: dt.date
+    examples: dict[Lang, list[str]]
+
+
 class Lexicon(_Strict):
     """How people of one language really spell words, and which words carry no meaning."""
 
@@ -78,6 +88,7 @@ class Catalog:
     topics: dict[str, Topic]
     lexicons: dict[str, Lexicon]
     version: str
+    out_of_scope: dict[str, list[str]] = field(default_factory=dict)
 
     def intent(self, intent_id: str) -> Intent | None:
         return self.intents.get(intent_id)

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 from rapidfuzz import process
 
-from bot.content.catalog import Catalog, Intent, Lexicon, Place, Topic
+from bot.content.catalog import Catalog, Intent, Lexicon, OutOfScope, Place, Topic
 from bot.content.problems import Problem, Severity, errors
 from bot.content.yamlsource import SourceFile, YamlSyntaxError, read_yaml
 from bot.languages import ENGLISH_NAMES, LANGUAGES
@@ -77,6 +77,8 @@ class _Reader:
         places = self._read_items("places", "places", Place)
         topics = self._read_items(".", "topics", Topic, only="topics.yaml")
         lexicons = self._read_items("lexicon", None, Lexicon)
+        out_of_scope = self._read_items(".", None, OutOfScope, only="out_of_scope.yaml",
+                                        required=False)  # fmt: skip
 
         intent_map = self._unique(intents, "intent")
         place_map = self._unique(places, "place")
@@ -86,6 +88,8 @@ class _Reader:
         self._check_intents(intents, intent_map)
         self._check_places(places, intent_map)
         self._check_topics(topics, intent_map)
+        for found, src, where in out_of_scope:
+            self._check_reviewed(src, where, "out_of_scope", found.reviewed)
         for lang in LANGUAGES:
             if lang not in lexicon_map:
                 self.problems.append(Problem(
@@ -100,6 +104,11 @@ class _Reader:
             topics=topic_map,
             lexicons=dict(lexicon_map),
             version=self.digest.hexdigest()[:12],
+            out_of_scope={
+                lang: list(examples)
+                for found, _src, _where in out_of_scope
+                for lang, examples in found.examples.items()
+            },
         )
         return catalog, self.problems
 
@@ -116,12 +125,17 @@ class _Reader:
             return str(file)
 
     def _read_items(
-        self, folder: str, key: str | None, model: type[M], only: str | None = None
+        self,
+        folder: str,
+        key: str | None,
+        model: type[M],
+        only: str | None = None,
+        required: bool = True,
     ) -> list[tuple[M, SourceFile, tuple[Any, ...]]]:
         """Validates each item of each file; an invalid item is reported and left out."""
         found: list[tuple[M, SourceFile, tuple[Any, ...]]] = []
         files = self._files(folder, only)
-        if not files:
+        if not files and required:
             expected = self.root / folder / (only or "")
             self.problems.append(
                 Problem(self._shown(expected), 1, "", "no content file found here; it is needed")

@@ -123,9 +123,9 @@ class Engine:
         lang = self._language(state, reading, incoming.client_language)
         state.pending = None
         if reading.intent is None:
-            urgent = [s for s in reading.suggestions if s in self._urgent]
-            if urgent:  # possibly in danger: numbers first, then ask
-                return self._answer(incoming, state, lang, urgent[0], reading, text)
+            if reading.suggestions and reading.suggestions[0] in self._urgent:
+                # Most likely in danger, if unsure: the numbers and a person, at once.
+                return self._answer(incoming, state, lang, reading.suggestions[0], reading, text)
             return self._not_understood(incoming, state, lang, text, reading)
         return self._answer(incoming, state, lang, reading.intent, reading, text)
 
@@ -303,8 +303,13 @@ class Engine:
             )
             human = self._data(incoming, Action.HUMAN_NOT_UNDERSTOOD)
             rows += ((Button(_("🙋 Talk to a person"), human),),)
-            reply = TextReply(_("I am not sure I understood. Did you mean:"), rows)
-            return Outcome((reply,), self._remember(state, lang), understanding)
+            question = _("I am not sure I understood. Did you mean:")
+            if any(s in self._urgent for s in reading.suggestions):  # danger is possible
+                numbers = _("If you are in danger now, call 911 (free). Anonymous reports: 089.")
+                question = f"{numbers}\n\n{question}"
+            reply = TextReply(question, rows)
+            # Unsure is not answered: the question goes on the content editors' list too.
+            return Outcome((reply,), self._remember(state, lang), understanding, unanswered=record)
         reply = self._menu_reply(
             incoming,
             lang,

@@ -31,6 +31,8 @@ from bot.content.catalog import Catalog
 from bot.languages import LANGUAGES
 from bot.understanding.normalize import Normalizer
 
+# The pseudo-intent of content/out_of_scope.yaml: when it wins, nothing is answered.
+OUT_OF_SCOPE = "(out of scope)"
 SHORTLIST = 80  # examples that get full scoring
 # The shortlist reads the postings of the message's rarest words first and stops after this
 # many: common words ("cita", "help") add little and would make cost grow with the content.
@@ -112,7 +114,7 @@ class IntentMatcher:
         self._normalizer = normalizer
         self._topic = {i.id: i.topic for i in catalog.intents.values()}
         self._small_talk = {i.id for i in catalog.intents.values() if i.small_talk}
-        self._intents: list[str] = list(catalog.intents)
+        self._intents: list[str] = [*catalog.intents, OUT_OF_SCOPE]
         intent_number = {intent: n for n, intent in enumerate(self._intents)}
         self._feature_ids: dict[str, int] = {}
         self._place_words = {
@@ -124,23 +126,29 @@ class IntentMatcher:
         rows, columns, counts = array("i"), array("i"), array("f")
         example_intent, example_lang = array("i"), list[str]()
         self._postings: dict[str, list[int]] = defaultdict(list)
-        for intent in catalog.intents.values():
-            for lang in LANGUAGES:
-                for text in intent.examples.get(lang, []):
-                    tokens = normalizer.content_tokens(text, lang)
-                    if not tokens:
-                        continue
-                    row = len(example_lang)
-                    example_intent.append(intent_number[intent.id])
-                    example_lang.append(lang)
-                    for token in set(tokens):
-                        self._postings[token].append(row)
-                    for feature, weight in self._features(tokens).items():
-                        rows.append(row)
-                        columns.append(
-                            self._feature_ids.setdefault(feature, len(self._feature_ids))
-                        )
-                        counts.append(weight)
+        labelled = [
+            (intent.id, lang, text)
+            for intent in catalog.intents.values()
+            for lang in LANGUAGES
+            for text in intent.examples.get(lang, [])
+        ] + [
+            (OUT_OF_SCOPE, lang, text)
+            for lang, texts in catalog.out_of_scope.items()
+            for text in texts
+        ]
+        for intent_id, lang, text in labelled:
+            tokens = normalizer.content_tokens(text, lang)
+            if not tokens:
+                continue
+            row = len(example_lang)
+            example_intent.append(intent_number[intent_id])
+            example_lang.append(lang)
+            for token in set(tokens):
+                self._postings[token].append(row)
+            for feature, weight in self._features(tokens).items():
+                rows.append(row)
+                columns.append(self._feature_ids.setdefault(feature, len(self._feature_ids)))
+                counts.append(weight)
         self._example_intent = np.frombuffer(example_intent, dtype=np.int32)
         self._example_lang = example_lang
         self._posting_arrays = {t: np.array(r, dtype=np.int64) for t, r in self._postings.items()}

@@ -8,13 +8,13 @@ from dataclasses import dataclass
 from bot.content.catalog import Catalog
 from bot.languages import Lang
 from bot.understanding.language import Detection, LanguageDetector
-from bot.understanding.matcher import IntentMatcher, MatchResult
+from bot.understanding.matcher import OUT_OF_SCOPE, IntentMatcher, MatchResult
 from bot.understanding.normalize import Normalizer
 
 # The confidence is the probability that the best intent is right: a logistic curve over the
 # matcher's raw score and the margin to the runner-up, fitted on the development set
 # (tests/data/dev) by bench/calibrate.py, which prints these three numbers.
-CALIBRATION = (-5.723, 28.531, 3.593)
+CALIBRATION = (-1.339, 11.726, 17.753)
 # Above ANSWER_AT the bot answers; between the two it asks "did you mean...?"; below
 # SUGGEST_AT it says it did not understand and offers the menu and a person.
 ANSWER_AT = 0.55
@@ -46,6 +46,7 @@ class Reader:
         self.normalizer = Normalizer(catalog.lexicons)
         self.detector = LanguageDetector(catalog, self.normalizer)
         self.matcher = IntentMatcher(catalog, self.normalizer)
+        self._urgent = frozenset(i.id for i in catalog.intents.values() if i.urgent)
 
     def read(self, text: str, fallback_language: Lang | None) -> Reading:
         """Understands `text`; `fallback_language` is used when its language is unclear."""
@@ -66,7 +67,7 @@ class Reader:
                     ):
                         match = alternative
         confidence = calibrated(confidence_features(match))
-        intent, suggestions = decide(match, confidence)
+        intent, suggestions = decide(match, confidence, self._urgent)
         return Reading(detection, match, intent, confidence, suggestions)
 
 
@@ -79,13 +80,22 @@ def message_language(detection: Detection | None) -> Lang | None:
 
 
 def confidence_features(match: MatchResult) -> tuple[float, float]:
-    """The best intent's similarity (lowered when much of the message is unknown to us) and
-    its relative margin over the runner-up (near 0: two intents fit equally well)."""
+    """The best intent's similarity and its lead over the runner-up, both lowered when much
+    of the message is unknown to us (a faint match leads by little, whatever the others)."""
     if match.best is None or match.best.score <= 0:
         return 0.0, 0.0
     best = match.best.score
     runner_up = match.candidates[1].score if len(match.candidates) > 1 else 0.0
-    return best * match.known_share**UNKNOWN_WORDS_PENALTY, (best - runner_up) / best
+    known = match.known_share**UNKNOWN_WORDS_PENALTY
+    return best * known, (best - runner_up) * known
+
+
+def relative_margin(match: MatchResult) -> float:
+    """How far ahead the best intent is, as a share of its score (0: a tie)."""
+    if match.best is None or match.best.score <= 0:
+        return 0.0
+    runner_up = match.candidates[1].score if len(match.candidates) > 1 else 0.0
+    return (match.best.score - runner_up) / match.best.score
 
 
 def calibrated(features: tuple[float, float]) -> float:
@@ -96,16 +106,23 @@ def calibrated(features: tuple[float, float]) -> float:
     return 1 / (1 + math.exp(-(a + b * raw + c * margin)))
 
 
-def decide(match: MatchResult, confidence: float) -> tuple[str | None, tuple[str, ...]]:
+def decide(
+    match: MatchResult, confidence: float, urgent: frozenset[str] = frozenset()
+) -> tuple[str | None, tuple[str, ...]]:
     """The intent to answer, or none and up to three intents to offer as "did you mean".
 
-    With an answer, the suggestions are the runners-up close to it.
+    With an answer, the suggestions are the runners-up close to it. When the message is
+    closest to the out-of-scope examples nothing is answered or suggested, except an urgent
+    intent close behind: danger always gets the numbers.
     """
     if confidence < SUGGEST_AT or match.best is None:
         return None, ()
     best = match.best.score
     close = [c.intent for c in match.candidates if c.score >= 0.75 * best]
-    margin = confidence_features(match)[1]
+    if close[0] == OUT_OF_SCOPE:
+        return None, tuple(i for i in close if i in urgent)[:1]
+    close = [i for i in close if i != OUT_OF_SCOPE]
+    margin = relative_margin(match)
     if confidence >= ANSWER_AT and margin >= AMBIGUOUS_MARGIN:
         return close[0], tuple(close[1:3])
     return None, tuple(close[:3])
