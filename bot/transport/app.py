@@ -7,13 +7,10 @@ import datetime as dt
 import logging
 import re
 import signal
-from collections.abc import Awaitable
-from typing import Any
-from weakref import WeakValueDictionary
 
-from telegram import BotCommand, Update
+from telegram import BotCommand
 from telegram.error import InvalidToken, NetworkError
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, BaseUpdateProcessor
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
 from bot.config import Settings
 from bot.conversation import Conversation
@@ -32,33 +29,6 @@ TOKEN_SHAPE = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{30,}$")
 
 class BadToken(Exception):
     """The token is missing, malformed or refused by Telegram."""
-
-
-class PerChatProcessor(BaseUpdateProcessor):
-    """Many chats at once, but one update at a time per chat, so a person's messages are
-    answered in the order they were sent."""
-
-    def __init__(self, max_concurrent_updates: int = 64) -> None:
-        super().__init__(max_concurrent_updates)
-        self._locks: WeakValueDictionary[int, asyncio.Lock] = WeakValueDictionary()
-
-    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        chat = update.effective_chat if isinstance(update, Update) else None
-        if chat is None:
-            await coroutine
-            return
-        lock = self._locks.get(chat.id)
-        if lock is None:
-            lock = asyncio.Lock()
-            self._locks[chat.id] = lock
-        async with lock:
-            await coroutine
-
-    async def initialize(self) -> None:
-        pass
-
-    async def shutdown(self) -> None:
-        pass
 
 
 def build_application(
@@ -83,7 +53,6 @@ def build_application(
         .base_url(base)
         .base_file_url(base.replace("/bot", "/file/bot"))
         .rate_limiter(AIORateLimiter(max_retries=3))
-        .concurrent_updates(PerChatProcessor())
         .post_init(_on_start(ui, conversation, settings))
         .post_shutdown(_on_stop)
         .build()

@@ -8,10 +8,12 @@ retries), long polling does not advance.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime as dt
 import logging
 import time
+from weakref import WeakValueDictionary
 
 from sqlalchemy.exc import DBAPIError
 from telegram import Update
@@ -53,3 +55,28 @@ async def handle_once(
     metrics.updates.labels("handled").inc()
     metrics.latency.observe(time.perf_counter() - started)
     return True
+
+
+class ChatOrder:
+    """Many chats at once, but one update at a time per chat, so a person's messages are
+    answered in the order they were sent (within one process)."""
+
+    def __init__(self) -> None:
+        self._locks: WeakValueDictionary[int, asyncio.Lock] = WeakValueDictionary()
+
+    async def handle(
+        self,
+        application: Application,
+        conversation: Conversation,
+        metrics: Metrics,
+        update: Update,
+    ) -> bool:
+        chat = update.effective_chat
+        if chat is None:
+            return await handle_once(application, conversation, metrics, update)
+        lock = self._locks.get(chat.id)
+        if lock is None:
+            lock = asyncio.Lock()
+            self._locks[chat.id] = lock
+        async with lock:
+            return await handle_once(application, conversation, metrics, update)

@@ -6,14 +6,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from weakref import WeakValueDictionary
 
 from telegram import Update
 from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import Application
 
 from bot.conversation import Conversation
-from bot.transport.delivery import handle_once
+from bot.transport.delivery import ChatOrder
 from bot.transport.metrics import Metrics
 
 log = logging.getLogger(__name__)
@@ -30,7 +29,7 @@ class Poller:
         self._application = application
         self._conversation = conversation
         self._metrics = metrics
-        self._locks: WeakValueDictionary[int, asyncio.Lock] = WeakValueDictionary()
+        self._order = ChatOrder()
         self.offset: int | None = None  # None: Telegram's first unconfirmed update
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -52,7 +51,12 @@ class Poller:
             if not updates:
                 backoff = 1.0
                 continue
-            handled = await asyncio.gather(*(self._in_order(u) for u in updates))
+            handled = await asyncio.gather(
+                *(
+                    self._order.handle(self._application, self._conversation, self._metrics, u)
+                    for u in updates
+                )
+            )
             failed = [u.update_id for u, ok in zip(updates, handled, strict=True) if not ok]
             if failed:
                 # Stay at the first unhandled update: Telegram keeps it and the ones after it
@@ -64,17 +68,6 @@ class Poller:
             else:
                 self.offset = updates[-1].update_id + 1
                 backoff = 1.0
-
-    async def _in_order(self, update: Update) -> bool:
-        chat = update.effective_chat
-        if chat is None:
-            return await handle_once(self._application, self._conversation, self._metrics, update)
-        lock = self._locks.get(chat.id)
-        if lock is None:
-            lock = asyncio.Lock()
-            self._locks[chat.id] = lock
-        async with lock:
-            return await handle_once(self._application, self._conversation, self._metrics, update)
 
 
 async def _sleep(stop: asyncio.Event, seconds: float) -> None:

@@ -24,7 +24,7 @@ from bot.config import Settings
 from bot.i18n import UiText
 from bot.storage.database import make_engine
 from bot.transport.app import build_application
-from bot.transport.delivery import handle_once
+from bot.transport.delivery import ChatOrder
 from bot.transport.metrics import Metrics
 
 log = logging.getLogger(__name__)
@@ -42,6 +42,7 @@ def create_app(settings: Settings) -> Starlette:
         settings, conversation, UiText(settings.locales_dir), metrics, updater=False
     )
     secret = settings.webhook_secret.get_secret_value()
+    order = ChatOrder()
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -73,7 +74,7 @@ def create_app(settings: Settings) -> Starlette:
             update = Update.de_json(await request.json(), application.bot)
         except ValueError:
             return JSONResponse({"ok": False, "error": "not an update"}, status_code=400)
-        if await handle_once(application, conversation, metrics, update):
+        if await order.handle(application, conversation, metrics, update):
             return JSONResponse({"ok": True})
         return JSONResponse({"ok": False, "error": "try again later"}, status_code=503)
 
