@@ -166,10 +166,8 @@ def test_an_update_delivered_twice_is_answered_once(
 
 
 def test_health_and_metrics(workers: str) -> None:
-    assert httpx.get(f"{workers}/healthz", timeout=5).json() == {
-        "ok": True,
-        "database": "reachable",
-    }
+    health = httpx.get(f"{workers}/healthz", timeout=5).json()
+    assert health["ok"] and health["database"] == "reachable" and len(health["content"]) == 12
     metrics = httpx.get(f"{workers}/metrics", timeout=5).text
     assert "migrant_bot_updates_total" in metrics
     assert "migrant_bot_handling_seconds_bucket" in metrics
@@ -219,12 +217,19 @@ def test_every_worker_serves_edited_content_within_seconds(
     status = content / "intents" / "cbp_one.yaml"
     old = CATALOG.intents["cbp_one_status"].answer["en"]
     new = old.replace("On 20 January 2025", "On 20 January 2025 (reviewed again)")
+    before = httpx.get(f"{workers}/healthz", timeout=5).json()["content"]
     status.write_text(status.read_text(encoding="utf-8").replace(old, new), "utf-8")
-    time.sleep(4)  # a few content checks of every worker
-    person = PERSON + 10
-    emulator.user(person, "Kim", language_code="en")
     # New connections each time: the requests spread over both workers.
     limits = httpx.Limits(max_keepalive_connections=0)
+    with httpx.Client(limits=limits, timeout=10) as client:
+        deadline, fresh = time.monotonic() + 30, 0
+        while fresh < 10 and time.monotonic() < deadline:  # ten answers in a row: both workers
+            version = client.get(f"{workers}/healthz").json()["content"]
+            fresh = fresh + 1 if version != before else 0
+            time.sleep(0.2)
+    assert fresh == 10, "the workers did not all pick up the edited content"
+    person = PERSON + 10
+    emulator.user(person, "Kim", language_code="en")
     with httpx.Client(limits=limits, timeout=10) as client:
         for n in range(8):
             update = {

@@ -84,7 +84,9 @@ def create_app(settings: Settings) -> Starlette:
         except DBAPIError as exc:
             log.error("health check: database unreachable (%s)", type(exc.orig).__name__)
             return JSONResponse({"ok": False, "database": "unreachable"}, status_code=503)
-        return JSONResponse({"ok": True, "database": "reachable"})
+        # The content version lets a deployer see that every worker serves the same content.
+        version = conversation.engine.catalog.version
+        return JSONResponse({"ok": True, "database": "reachable", "content": version})
 
     async def metrics_page(_request: Request) -> Response:
         with contextlib.suppress(DBAPIError):
