@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 
 from pydantic import SecretStr
@@ -44,6 +45,11 @@ class Settings(BaseSettings):
     webhook_path: str = "/telegram"
     webhook_host: str = "127.0.0.1"
     webhook_port: int = 8080
+
+    def webhook_secret_value(self) -> str | None:
+        """The webhook secret, if it is one Telegram accepts (1-256 of A-Z a-z 0-9 _ -)."""
+        secret = self.webhook_secret.get_secret_value() if self.webhook_secret else ""
+        return secret if re.fullmatch(r"[A-Za-z0-9_-]{1,256}", secret) else None
 
     def button_key(self) -> bytes:
         """The key that signs buttons: set, else derived from the token, so every worker

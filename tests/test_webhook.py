@@ -247,3 +247,18 @@ def test_every_worker_serves_edited_content_within_seconds(
             assert response.status_code == 200
     answers = emulator.wait_for_messages(person, count=8, timeout=20)
     assert all("(reviewed again)" in a["text"] for a in answers)
+
+
+@pytest.mark.parametrize("secret", ["", "has spaces", "é" * 5])
+def test_webhook_mode_refuses_to_start_without_a_valid_secret(secret: str, tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "TELEGRAM_BOT_TOKEN": "123456:" + "A" * 35,
+        "WEBHOOK_SECRET": secret,
+        "DATABASE_URL": f"sqlite:///{tmp_path}/x.db",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "run", "--webhook"], cwd=PROJECT_ROOT, env=env,
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 2 and "WEBHOOK_SECRET" in done.stderr

@@ -74,7 +74,7 @@ def _serve_webhook(settings: Settings, workers: int) -> int:
     """Runs the ASGI app under uvicorn; each worker builds its own bot from the settings."""
     import uvicorn
 
-    if not settings.webhook_secret:
+    if settings.webhook_secret_value() is None:
         print("migrant-bot: set WEBHOOK_SECRET (letters, digits, _ and -) for webhook mode",
               file=sys.stderr)  # fmt: skip
         return 2

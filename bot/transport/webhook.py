@@ -33,7 +33,8 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
 def create_app(settings: Settings) -> Starlette:
     """The whole bot as an ASGI app; it registers its webhook with Telegram on start-up."""
-    if not settings.webhook_secret:
+    secret = settings.webhook_secret_value()
+    if secret is None:
         raise ValueError("WEBHOOK_SECRET is required in webhook mode (Telegram sends it back)")
     parts = build_engine(settings)
     conversation = build_conversation(settings, parts, make_engine(settings.database_url))
@@ -41,7 +42,6 @@ def create_app(settings: Settings) -> Starlette:
     application = build_application(
         settings, conversation, UiText(settings.locales_dir), metrics, updater=False
     )
-    secret = settings.webhook_secret.get_secret_value()
     order = ChatOrder()
 
     @contextlib.asynccontextmanager
