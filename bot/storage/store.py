@@ -123,16 +123,6 @@ class Store:
             for table in PERSONAL_TABLES:
                 session.execute(delete(table).where(table.user_id == user_id))
 
-    def unanswered(self, since: dt.datetime | None = None) -> list[tuple[str, str]]:
-        """(language, text) of unanswered questions, oldest first."""
-        with self._sessions() as session:
-            query = select(UnansweredQuestion.language, UnansweredQuestion.text).order_by(
-                UnansweredQuestion.at
-            )
-            if since is not None:
-                query = query.where(UnansweredQuestion.at >= since)
-            return [(lang, text or "") for lang, text in session.execute(query)]
-
     def session(self) -> Session:
         """A session for tests and reports that need a direct look."""
         return self._sessions()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 
 from bot.content.catalog import Lexicon
 
@@ -65,12 +65,6 @@ class Normalizer:
         stop = self._stopwords.get(lang or "", frozenset())
         return [t for t in self.tokens(text, lang) if t not in stop]
 
-    def is_stopword(self, token: str, lang: str) -> bool:
-        return token in self._stopwords.get(lang, frozenset())
-
-    def stopwords(self, lang: str) -> frozenset[str]:
-        return self._stopwords.get(lang, frozenset())
-
 
 def _words(replacements: Mapping[str, str]) -> dict[str, list[str]]:
     return {
@@ -95,11 +89,3 @@ class _Phrases:
         if self._pattern is None:
             return text
         return self._pattern.sub(lambda m: self._replacements[m.group(0)], text)
-
-
-def vocabulary(texts: Iterable[str], normalizer: Normalizer, lang: str) -> set[str]:
-    """Every content token that appears in `texts` once normalised for `lang`."""
-    vocab: set[str] = set()
-    for text in texts:
-        vocab.update(normalizer.content_tokens(text, lang))
-    return vocab
