@@ -47,7 +47,7 @@ def build_conversation(settings: Settings, parts: Parts, database: Database) -> 
     hours = WorkingHours.parse(settings.handoff_hours, settings.timezone)
     staff = settings.staff_chat_id is not None
     return Conversation(
-        LiveContent(settings, parts.engine),
+        LiveContent(settings, parts.engine, lambda: build_engine(settings).engine),
         Store(database),
         desk,
         hours,

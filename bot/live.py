@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,9 +30,10 @@ class Reloaded:
 class LiveContent:
     """Holds the engine for the current content; `engine` is always a complete, valid one."""
 
-    def __init__(self, settings: Settings, engine: Engine) -> None:
+    def __init__(self, settings: Settings, engine: Engine, build: Callable[[], Engine]) -> None:
         self._settings = settings
         self._engine = engine
+        self._build = build  # makes a new engine from the files as they are now
         self._lock = threading.Lock()
         self._stamp = _stamp(settings.content_dir, settings.locales_dir)
 
@@ -41,8 +43,6 @@ class LiveContent:
 
     def reload(self) -> Reloaded:
         """Reads the content again; keeps serving the old version if anything is wrong."""
-        from bot.app import build_engine  # app builds on this module's users
-
         with self._lock:
             self._stamp = _stamp(self._settings.content_dir, self._settings.locales_dir)
             catalog, problems = inspect_content(self._settings.content_dir)
@@ -54,7 +54,7 @@ class LiveContent:
                 )
             if catalog.version == current.version:
                 return Reloaded(False, current.version, len(current.intents))
-            engine = build_engine(self._settings).engine
+            engine = self._build()
             engine.reader.detector.warm_up()
             self._engine = engine
             log.info("content reloaded: version %s", engine.catalog.version)
