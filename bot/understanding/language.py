@@ -63,6 +63,8 @@ class LanguageDetector:
             }
             self._log_unseen[lang] = math.log(_SMOOTHING / total)
         self._vocab = vocab
+        # Per detector, not per module: a reloaded content's detector is freed with it.
+        self._cached = lru_cache(maxsize=4096)(self._detect)
         self._identifier: Any = None
         self._lock = threading.Lock()
 
@@ -83,7 +85,7 @@ class LanguageDetector:
 
     def detect(self, text: str) -> Detection | None:
         """The language of `text`, or None when it holds no word at all."""
-        return _cached_detect(self, text[:500])
+        return self._cached(text[:500])
 
     def _detect(self, text: str) -> Detection | None:
         words = fold(text).split()
@@ -113,8 +115,3 @@ class LanguageDetector:
         exp = {lang: math.exp(v - top) for lang, v in logs.items()}
         total = sum(exp.values())
         return {lang: v / total for lang, v in exp.items()}
-
-
-@lru_cache(maxsize=4096)
-def _cached_detect(detector: LanguageDetector, text: str) -> Detection | None:
-    return detector._detect(text)

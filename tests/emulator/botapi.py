@@ -112,29 +112,30 @@ class Params:
     def get(self, name: str) -> Any:
         return self.values.get(name)
 
-    def string(self, name: str, *, required: str | None = None) -> str | None:
+    def _present(self, name: str, required: str | None) -> Any:
+        """The value, or None when absent; absent and required is Telegram's 400."""
         value = self.values.get(name)
         if value is None or value == "":
             if required:
                 raise bad_request(required)
             return None
-        return str(value)
+        return value
+
+    def string(self, name: str, *, required: str | None = None) -> str | None:
+        value = self._present(name, required)
+        return None if value is None else str(value)
 
     def integer(self, name: str, *, required: str | None = None) -> int | None:
-        value = self.values.get(name)
-        if value is None or value == "":
-            if required:
-                raise bad_request(required)
+        value = self._present(name, required)
+        if value is None:
             return None
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise bad_request(required or f"invalid {name} specified")
         return int(value)
 
     def number(self, name: str, *, required: str | None = None) -> float | None:
-        value = self.values.get(name)
-        if value is None or value == "":
-            if required:
-                raise bad_request(required)
+        value = self._present(name, required)
+        if value is None:
             return None
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise bad_request(f"invalid {name} specified")
