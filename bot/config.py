@@ -1,23 +1,60 @@
-"""Settings from environment variables and an optional `.env` (see .env.example)."""
+"""Settings from environment variables and an optional `.env` (see .env.example).
+
+Every setting is checked when it is read, before anything loads: `load_settings` turns what
+is wrong into one plain line per setting, naming the variable and what it expects.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import re
 from pathlib import Path
+from typing import Any
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
+from bot.handoff.hours import BadHours, read_windows, read_zone
 from bot.languages import Lang
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+TOKEN_SHAPE = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{30,}$")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+_CONFIG = SettingsConfigDict(env_file=".env", extra="ignore", env_ignore_empty=True)
+
+# What each setting expects, for the line that says it is wrong: "NAME must be ...".
+EXPECTED = {
+    "telegram_api_base_url": "an http:// or https:// address, e.g. https://api.telegram.org/bot",
+    "database_url": "a database address like sqlite:///data/migrant-bot.sqlite3 or "
+    "postgresql+psycopg://user:password@host:5432/dbname",
+    "content_dir": "a folder",
+    "locales_dir": "a folder",
+    "log_level": "one of DEBUG, INFO, WARNING, ERROR",
+    "retention_days": "a whole number of days, e.g. 30",
+    "staff_chat_id": "the operators' group id, a whole number like -1001234567890",
+    "staff_language": "one of es, en, fr, ht",
+    "handoff_hours": 'days and hours like "mon-fri 09:00-18:00; sat 10:00-14:00"',
+    "timezone": "a time zone name like America/Mexico_City",
+    "urgent_reminder_minutes": "a whole number of minutes, e.g. 10",
+    "staff_catch_up_seconds": "a number of seconds above 0, e.g. 15",
+    "staff_sees_identity": "true or false",
+    "content_check_seconds": "a number of seconds above 0, e.g. 5",
+    "webhook_url": "the public https:// address Telegram posts to, "
+    "e.g. https://bot.example.org/telegram",
+    "webhook_path": "a path starting with /, e.g. /telegram",
+    "webhook_host": "an address to listen on, e.g. 127.0.0.1",
+    "webhook_port": "a port number from 1 to 65535, e.g. 8080",
+}
+# Never repeated back: secrets, and addresses that may hold a password.
+_HIDDEN = {"telegram_bot_token", "button_secret", "webhook_secret", "database_url"}
 
 
 class Settings(BaseSettings):
     """Everything a deployment can change; secrets are SecretStr so they never print."""
 
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+    model_config = _CONFIG
 
     telegram_bot_token: SecretStr | None = None
     telegram_api_base_url: str = "https://api.telegram.org/bot"
@@ -26,7 +63,8 @@ class Settings(BaseSettings):
     locales_dir: Path = PROJECT_ROOT / "locales"
     button_secret: SecretStr | None = None
     log_level: str = "INFO"
-    retention_days: int = 30  # message text older than this is deleted (daily and on `purge`)
+    # Message text older than this is deleted (daily and on `purge`).
+    retention_days: int = Field(default=30, ge=1)
     # Human handoff (docs/OPERATORS.md): the operators' Telegram supergroup, their language,
     # when someone is on duty and in which time zone, and when an unclaimed urgent ticket
     # is announced again.
@@ -34,17 +72,62 @@ class Settings(BaseSettings):
     staff_language: Lang = "es"
     handoff_hours: str = "mon-fri 09:00-18:00"
     timezone: str = "America/Mexico_City"
-    urgent_reminder_minutes: int = 10
-    staff_catch_up_seconds: float = 15.0  # how often waiting deliveries are retried
+    urgent_reminder_minutes: int = Field(default=10, ge=1)
+    # How often waiting deliveries are retried.
+    staff_catch_up_seconds: float = Field(default=15.0, gt=0)
     staff_sees_identity: bool = False  # show operators the person's name and username
-    content_check_seconds: float = 5.0  # how often the running bot looks for content edits
+    # How often the running bot looks for content edits.
+    content_check_seconds: float = Field(default=5.0, gt=0)
     # Webhook mode (`migrant-bot run --webhook`, docs/DEPLOYMENT.md): the public HTTPS URL
     # Telegram posts to, the secret it sends back, and where this process listens.
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
     webhook_path: str = "/telegram"
     webhook_host: str = "127.0.0.1"
-    webhook_port: int = 8080
+    webhook_port: int = Field(default=8080, ge=1, le=65535)
+
+    @field_validator("handoff_hours")
+    @classmethod
+    def _hours(cls, value: str) -> str:
+        read_windows(value)  # BadHours is a ValueError: its sentence says what is wrong
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        read_zone(value)
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        if value.upper() not in LOG_LEVELS:
+            raise ValueError(EXPECTED["log_level"])
+        return value
+
+    @field_validator("telegram_api_base_url", "webhook_url")
+    @classmethod
+    def _address(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError("not an address")
+        return value
+
+    @field_validator("webhook_path")
+    @classmethod
+    def _path(cls, value: str) -> str:
+        if not value.startswith("/"):
+            raise ValueError("not a path")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database(cls, value: str) -> str:
+        try:
+            make_url(value).get_dialect()
+        except (ArgumentError, NoSuchModuleError, ValueError):
+            scheme = value.partition("://")[0] if "://" in value else ""
+            raise ValueError(f'got a "{scheme}://" address' if scheme else "") from None
+        return value
 
     def webhook_secret_value(self) -> str | None:
         """The webhook secret, if it is one Telegram accepts (1-256 of A-Z a-z 0-9 _ -)."""
@@ -58,3 +141,81 @@ class Settings(BaseSettings):
             return self.button_secret.get_secret_value().encode()
         token = self.telegram_bot_token.get_secret_value() if self.telegram_bot_token else ""
         return hashlib.sha256(f"migrant-bot buttons|{token}".encode()).digest()
+
+
+class _TokenOnly(BaseSettings):
+    """Reads the token alone, to check it even when other settings are wrong."""
+
+    model_config = _CONFIG
+    telegram_bot_token: SecretStr | None = None
+
+
+class BadSettings(Exception):
+    """Settings that stop the bot from starting; `problems` holds one sentence each."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+def token_problem(token: SecretStr | None) -> str | None:
+    """What is wrong with the shape of a set token, or None (no token is not a problem here:
+    the commands that need one explain how to get it)."""
+    if token is None or TOKEN_SHAPE.match(token.get_secret_value()):
+        return None
+    return (
+        "TELEGRAM_BOT_TOKEN does not look like a token from @BotFather "
+        "(digits, a colon, then letters); check it and try again."
+    )
+
+
+def load_settings(*, needs_token: bool = False, **values: Any) -> Settings:
+    """The settings from the environment and `.env` (and `values`), or BadSettings naming
+    every problem; with `needs_token`, a token that is set must also look like one."""
+    problems: list[str] = []
+    settings: Settings | None = None
+    try:
+        settings = Settings(**values)
+    except ValidationError as exc:
+        problems = [_sentence(error) for error in exc.errors()]
+    if needs_token:
+        token = settings.telegram_bot_token if settings else _token(values)
+        problem = token_problem(token)
+        if problem:
+            problems.insert(0, problem)
+    if problems or settings is None:
+        raise BadSettings(problems)
+    return settings
+
+
+def _token(values: dict[str, Any]) -> SecretStr | None:
+    only = {k: v for k, v in values.items() if k in ("_env_file", "telegram_bot_token")}
+    try:
+        return _TokenOnly(**only).telegram_bot_token
+    except ValidationError:
+        return None
+
+
+def _sentence(error: Any) -> str:
+    """One pydantic error as `NAME must be what we expect (got "what was written")`."""
+    field = str(error["loc"][0]) if error["loc"] else ""
+    name = field.upper() or "a setting"
+    expected = EXPECTED.get(field, "something else")
+    if error["type"] == "value_error" and isinstance(error.get("ctx", {}).get("error"), BadHours):
+        return f"{name}: {error['ctx']['error']}"
+    if field in _HIDDEN:
+        reason = error.get("ctx", {}).get("error")
+        detail = f" ({reason})" if reason and str(reason) else ""
+        return f"{name} must be {expected}{detail}"
+    given = error.get("input")
+    shown = f'got "{given}"' if isinstance(given, (str, int, float)) else ""
+    limit = _LIMITS.get(error["type"])
+    if limit and shown:
+        shown += f", {limit.format(**error.get('ctx', {}))}"
+    return f"{name} must be {expected}" + (f" ({shown})" if shown else "")
+
+
+_LIMITS = {
+    "greater_than_equal": "the least is {ge}",
+    "less_than_equal": "the most is {le}",
+}

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli.main import main
+from bot.config import BadSettings, load_settings
 
 KEYS = {"text", "language", "intent", "confidence", "answer", "suggestions", "handoff"}
 
@@ -85,3 +86,113 @@ def test_run_without_token_explains_how_to_get_one(
     monkeypatch.chdir(Path(__file__).parent)  # no .env here
     assert main(["run"]) != 0
     assert "@BotFather" in capsys.readouterr().err
+
+
+# -- settings: one plain line each, before anything loads -----------------------------------
+
+
+@pytest.fixture
+def no_loading(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No `.env`, and loading content (or the engine) fails the test: bad settings must be
+    reported before anything loads."""
+    monkeypatch.chdir(Path(__file__).parent)
+    monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
+
+    def must_not_load(*args: object, **kwargs: object) -> None:
+        raise AssertionError("content was loaded before the settings were checked")
+
+    monkeypatch.setattr("bot.cli.run.build_engine", must_not_load)
+    monkeypatch.setattr("bot.cli.check.inspect_content", must_not_load)
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "says"),
+    [
+        ("HANDOFF_HOURS", "mon-sun 00:00-25:00", "25:00 is not a time of day"),
+        ("HANDOFF_HOURS", "monday 9-5", 'write days and hours like "mon-fri 09:00-18:00'),
+        ("TIMEZONE", "America/Mexico_Cty", 'no time zone "America/Mexico_Cty"'),
+        ("RETENTION_DAYS", "abc", 'must be a whole number of days, e.g. 30 (got "abc")'),
+        ("RETENTION_DAYS", "0", "the least is 1"),
+        ("STAFF_LANGUAGE", "de", 'must be one of es, en, fr, ht (got "de")'),
+        ("STAFF_CHAT_ID", "ops-group", "a whole number like -1001234567890"),
+        ("STAFF_SEES_IDENTITY", "maybe", 'must be true or false (got "maybe")'),
+        ("URGENT_REMINDER_MINUTES", "ten", "a whole number of minutes"),
+        ("CONTENT_CHECK_SECONDS", "-1", "a number of seconds above 0"),
+        ("WEBHOOK_PORT", "99999", "a port number from 1 to 65535"),
+        ("WEBHOOK_URL", "bot.example.org/telegram", "the public https:// address"),
+        ("WEBHOOK_PATH", "telegram", "a path starting with /"),
+        ("TELEGRAM_API_BASE_URL", "api.telegram.org/bot", "an http:// or https:// address"),
+        ("LOG_LEVEL", "LOUD", "one of DEBUG, INFO, WARNING, ERROR"),
+        ("DATABASE_URL", "postgres://bot:hunter2@db/bot", 'a "postgres://" address'),
+    ],
+)
+@pytest.mark.usefixtures("no_loading")
+def test_a_bad_setting_is_one_line_naming_it_and_exit_code_2(
+    variable: str,
+    value: str,
+    says: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv(variable, value)
+    for command in (["check"], ["run"]):
+        assert main(command) == 2
+        captured = capsys.readouterr()
+        [line] = captured.err.splitlines()
+        assert line.startswith(f"migrant-bot: {variable}") and says in line, line
+        assert captured.out == ""
+    assert "hunter2" not in line  # a password in an address is never repeated
+
+
+@pytest.mark.usefixtures("no_loading")
+def test_every_bad_setting_is_reported_at_once_with_the_token_first(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123:not-a-token")
+    monkeypatch.setenv("RETENTION_DAYS", "abc")
+    monkeypatch.setenv("STAFF_LANGUAGE", "de")
+    monkeypatch.setenv("TIMEZONE", "Mars/Olympus")
+    assert main(["run"]) == 2
+    lines = capsys.readouterr().err.splitlines()
+    assert [line.split()[1].rstrip(":") for line in lines] == [
+        "TELEGRAM_BOT_TOKEN", "RETENTION_DAYS", "STAFF_LANGUAGE", "TIMEZONE",
+    ]  # fmt: skip
+    assert "123:not-a-token" not in "\n".join(lines)
+
+
+@pytest.mark.usefixtures("no_loading")
+def test_a_malformed_token_is_refused_before_anything_loads(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "not a token")
+    for command in (["run"], ["run", "--webhook"]):
+        assert main(command) == 2
+        [line] = capsys.readouterr().err.splitlines()
+        assert line.startswith("migrant-bot: TELEGRAM_BOT_TOKEN does not look like a token")
+
+
+@pytest.mark.usefixtures("no_loading")
+def test_commands_without_telegram_do_not_mind_a_malformed_token(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "not a token")
+    assert load_settings().telegram_bot_token is not None
+    with pytest.raises(BadSettings):
+        load_settings(needs_token=True)
+
+
+@pytest.mark.usefixtures("no_loading")
+def test_a_setting_left_empty_takes_its_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`STAFF_CHAT_ID=` in .env means "not set", not a malformed number."""
+    for variable in ("STAFF_CHAT_ID", "RETENTION_DAYS", "TIMEZONE"):
+        monkeypatch.setenv(variable, "")
+    settings = load_settings()
+    assert (settings.staff_chat_id, settings.retention_days) == (None, 30)
+    assert settings.timezone == "America/Mexico_City"
+
+
+@pytest.mark.parametrize(
+    "hours", ["mon-sun 00:00-24:00", "fri-sat 22:00-06:00", "mon-fri 09:00-18:00; sat 10:00-14:00"]
+)
+def test_working_hours_to_midnight_or_overnight_are_valid_settings(hours: str) -> None:
+    assert load_settings(_env_file=None, handoff_hours=hours).handoff_hours == hours

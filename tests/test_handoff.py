@@ -215,7 +215,40 @@ def test_working_hours_are_read_in_the_configured_time_zone() -> None:
     assert hours.next_opening(SATURDAY_NIGHT) == dt.datetime(2026, 12, 7, 9, 0, tzinfo=hours.zone)
 
 
-@pytest.mark.parametrize("bad", ["monday 9-5", "mon-fri 18:00-09:00", "xyz 09:00-10:00"])
+def test_working_hours_may_end_at_midnight_written_24_00() -> None:
+    hours = WorkingHours.parse("mon-sun 00:00-24:00", "America/Mexico_City")
+    for minutes in range(0, 7 * 24 * 60, 7):
+        assert hours.on_duty(TUESDAY_NOON + dt.timedelta(minutes=minutes))
+    late = WorkingHours.parse("sat 18:00-24:00", "America/Mexico_City")
+    assert late.on_duty(SATURDAY_NIGHT.replace(minute=59))
+    assert not late.on_duty(SATURDAY_NIGHT + dt.timedelta(hours=1))
+
+
+def test_overnight_working_hours_run_into_the_next_day() -> None:
+    hours = WorkingHours.parse("fri-sat 22:00-06:00", "America/Mexico_City")
+    friday = dt.datetime(2026, 12, 4, 21, 0, tzinfo=hours.zone)
+    on = [friday + dt.timedelta(hours=h) for h in (1, 5, 8.99, 25, 32.99)]
+    off = [friday + dt.timedelta(hours=h) for h in (0, 9, 13, 24.99, 33, 50, 80)]
+    assert [hours.on_duty(t) for t in on] == [True] * len(on)  # Fri 22:00 to Sun 06:00 but
+    assert [hours.on_duty(t) for t in off] == [False] * len(off)  # not Sat 06:00-22:00
+    saturday_opening = dt.datetime(2026, 12, 5, 22, 0, tzinfo=hours.zone)
+    assert hours.next_opening(friday) == friday.replace(hour=22)
+    assert hours.next_opening(friday + dt.timedelta(hours=13)) == saturday_opening
+    # Sunday morning's hours only go on from Saturday night: the next opening is Friday's.
+    sunday = dt.datetime(2026, 12, 6, 7, 0, tzinfo=hours.zone)
+    assert hours.next_opening(sunday) == dt.datetime(2026, 12, 11, 22, 0, tzinfo=hours.zone)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    ["monday 9-5", "mon 09:00-09:00", "xyz 09:00-10:00", "mon 25:00-26:00", "mon 09:60-10:00",
+     "mon 24:00-06:00", "mon-fri 09:00-24:30"],
+)  # fmt: skip
 def test_unreadable_working_hours_say_how_to_write_them(bad: str) -> None:
-    with pytest.raises(BadHours):
+    with pytest.raises(BadHours, match="cannot read"):
         WorkingHours.parse(bad, "America/Mexico_City")
+
+
+def test_an_unknown_time_zone_is_named() -> None:
+    with pytest.raises(BadHours, match='"Mars/Olympus"'):
+        WorkingHours.parse("mon-fri 09:00-18:00", "Mars/Olympus")

@@ -7,7 +7,7 @@ import logging
 import sys
 
 from bot.cli import ask, chat, check, content, db, evaluate, purge, report, run
-from bot.config import Settings
+from bot.config import BadSettings, load_settings
 
 COMMANDS = (ask, chat, check, content, db, evaluate, purge, report, run)
 
@@ -21,7 +21,13 @@ def main(argv: list[str] | None = None) -> int:
     for module in COMMANDS:
         module.register(sub)
     args = parser.parse_args(argv)
-    settings = Settings()
+    # Before anything loads (content, language model, database): one line per bad setting.
+    try:
+        settings = load_settings(needs_token=getattr(args, "needs_token", False))
+    except BadSettings as exc:
+        for problem in exc.problems:
+            print(f"migrant-bot: {problem}", file=sys.stderr)
+        return 2
     logging.basicConfig(
         level=settings.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

@@ -35,7 +35,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="without a token, explain how to get one and open the terminal chat",
     )
-    parser.set_defaults(handler=handle)
+    # The token's shape is checked with the other settings, before anything loads.
+    parser.set_defaults(handler=handle, needs_token=True)
 
 
 def handle(args: argparse.Namespace, settings: Settings) -> int:

@@ -5,14 +5,14 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-import re
 import signal
 
+from pydantic import SecretStr
 from telegram import BotCommand
 from telegram.error import InvalidToken, NetworkError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
-from bot.config import Settings
+from bot.config import TOKEN_SHAPE, Settings, token_problem
 from bot.conversation import Conversation
 from bot.dialog import notices
 from bot.dialog.buttons import ButtonSigner
@@ -24,7 +24,6 @@ from bot.transport.polling import Poller
 from bot.transport.staff import StaffDesk
 
 log = logging.getLogger(__name__)
-TOKEN_SHAPE = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{30,}$")
 
 
 class BadToken(Exception):
@@ -41,11 +40,8 @@ def build_application(
     """The Application, talking to `TELEGRAM_API_BASE_URL` through PTB's rate limiter, with
     the staff group's side when `STAFF_CHAT_ID` is set."""
     token = settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else ""
-    if not TOKEN_SHAPE.match(token):
-        raise BadToken(
-            "TELEGRAM_BOT_TOKEN does not look like a token from @BotFather "
-            "(digits, a colon, then letters); check it and try again."
-        )
+    if not TOKEN_SHAPE.match(token):  # `migrant-bot run` checked it already, at start-up
+        raise BadToken(token_problem(SecretStr(token)) or "TELEGRAM_BOT_TOKEN is not set")
     base = settings.telegram_api_base_url.rstrip("/")
     builder = ApplicationBuilder() if updater else ApplicationBuilder().updater(None)
     application = (
