@@ -4,6 +4,8 @@ health, metrics, and a database that goes away."""
 from __future__ import annotations
 
 import asyncio
+import http.client
+import json
 import os
 import shutil
 import socket
@@ -142,6 +144,58 @@ def test_two_workers_serve_a_conversation_with_a_handoff_consistently(
 def test_a_post_without_the_secret_is_refused(workers: str) -> None:
     response = httpx.post(f"{workers}/telegram", json={"update_id": 1}, timeout=5)
     assert response.status_code == 403
+
+
+MALFORMED: dict[str, tuple[bytes | list[bytes], int]] = {
+    "null": (b"null", 400),
+    "a list": (b"[]", 400),
+    "an empty object": (b"{}", 400),
+    "a number": (b"42", 400),
+    "a string": (b'"hello"', 400),
+    "not JSON": (b"{not json", 400),
+    "not UTF-8": (b"\xff\xfe{}", 400),
+    "a text update_id": (b'{"update_id": "abc"}', 400),
+    "a boolean update_id": (b'{"update_id": true}', 400),
+    "a message that is a number": (b'{"update_id": 1, "message": 42}', 400),
+    "10 MB": (b'{"update_id": 1, "pad": "' + b"x" * 10_000_000 + b'"}', 413),
+    "10 MB in chunks, no length": ([b'{"update_id": 1, "pad": "'] + [b"x" * 100_000] * 100, 413),
+}
+
+
+def test_malformed_bodies_get_a_4xx_and_the_connection_stays_open(
+    emulator: EmulatorClient, workers: str
+) -> None:
+    """Whatever is POSTed with the secret, the answer is a 4xx, never a 500 or a dropped
+    connection: every request here goes over one kept-alive connection."""
+    host, port = workers.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=30)
+    headers = {SECRET_HEADER: SECRET, "Content-Type": "application/json"}
+    connection.connect()
+    sock = connection.sock
+    for name, (body, status) in MALFORMED.items():
+        if isinstance(body, list):  # sent as it comes: the size is only known by reading
+            connection.request("POST", "/telegram", iter(body), headers, encode_chunked=True)
+        else:
+            connection.request("POST", "/telegram", body=body, headers=headers)
+        response = connection.getresponse()
+        response.read()
+        assert (name, response.status) == (name, status)
+        assert not response.will_close and connection.sock is sock, name
+    person = PERSON + 20
+    emulator.user(person, "Lu", language_code="es")
+    update = {
+        "update_id": 777_000, "message": {
+            "message_id": 1, "date": int(time.time()), "text": "hola",
+            "chat": {"id": person, "type": "private", "first_name": "Lu"},
+            "from": {"id": person, "is_bot": False, "first_name": "Lu"},
+        },
+    }  # fmt: skip
+    connection.request("POST", "/telegram", body=json.dumps(update), headers=headers)
+    response = connection.getresponse()
+    assert response.status == 200 and json.loads(response.read()) == {"ok": True}
+    assert connection.sock is sock
+    connection.close()
+    assert emulator.wait_for_messages(person)
 
 
 def test_an_update_delivered_twice_is_answered_once(

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import contextlib
 import hmac
+import json
 import logging
 from collections.abc import AsyncIterator
+from typing import Any
 
 from sqlalchemy.exc import DBAPIError
 from starlette.applications import Starlette
@@ -29,6 +31,9 @@ from bot.transport.metrics import Metrics
 
 log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+# An update is a few kilobytes (a 4096-character message and its entities); anything far
+# bigger is not from Telegram.
+MAX_BODY_BYTES = 1 << 20
 
 
 def create_app(settings: Settings) -> Starlette:
@@ -70,10 +75,13 @@ def create_app(settings: Settings) -> Starlette:
         ):
             metrics.updates.labels("refused").inc()
             return JSONResponse({"ok": False, "error": "bad secret token"}, status_code=403)
+        body = await read_update(request)
+        if isinstance(body, Response):
+            return body
         try:
-            update = Update.de_json(await request.json(), application.bot)
-        except ValueError:
-            return JSONResponse({"ok": False, "error": "not an update"}, status_code=400)
+            update = Update.de_json(body, application.bot)
+        except (TypeError, ValueError, KeyError, AttributeError, OverflowError, OSError):
+            return _refused(400, "not an update")  # JSON, but not shaped like an update
         if await order.handle(application, conversation, metrics, update):
             return JSONResponse({"ok": True})
         return JSONResponse({"ok": False, "error": "try again later"}, status_code=503)
@@ -101,6 +109,34 @@ def create_app(settings: Settings) -> Starlette:
         ],
         lifespan=lifespan,
     )
+
+
+async def read_update(request: Request) -> dict[str, Any] | Response:
+    """The POSTed update as a JSON object with a whole-number `update_id`, or the 4xx that
+    says why not: 413 past MAX_BODY_BYTES (read no further than that), 400 for anything
+    else that is not an update (Telegram never sends one: it is a bug or a probe)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        return _refused(413, "too large")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            return _refused(413, "too large")
+        chunks.append(chunk)
+    try:
+        data = json.loads(b"".join(chunks))
+    except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested past reason
+        return _refused(400, "not JSON")
+    update_id = data.get("update_id") if isinstance(data, dict) else None
+    if not isinstance(update_id, int) or isinstance(update_id, bool):
+        return _refused(400, "not an update")
+    return data
+
+
+def _refused(status: int, error: str) -> Response:
+    return JSONResponse({"ok": False, "error": error}, status_code=status)
 
 
 def app_from_environment() -> Starlette:
