@@ -135,3 +135,69 @@ def test_check_command_prints_file_line_field_and_exits_1(
 def test_check_command_says_ok_on_good_content(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["check"]) == 0
     assert "content OK" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("word", ["no", "on", "yes", "off", "No", "OFF"])
+def test_an_unquoted_yes_no_word_is_read_as_the_word_and_the_editor_told_to_quote_it(
+    content_copy: Path, word: str
+) -> None:
+    """YAML 1.1 reads `- no` as false; it is an example phrase, so the loader keeps the word
+    and warns (another YAML tool would still read it as false)."""
+    file = content_copy / "intents" / "general.yaml"
+    line = _edit(file, "    - hola\n", f"    - {word}\n    - hola\n")
+    catalog, problems = inspect_content(content_copy)
+    assert errors(problems) == [] and catalog is not None
+    assert word in catalog.intents["greeting"].examples["es"]
+    [warning] = [p for p in problems if "yes/no" in p.message]
+    assert (warning.file.endswith("intents/general.yaml"), warning.line) == (True, line)
+    assert str(warning).endswith(
+        f'greeting.examples.es: warning: "{word}" was read as a yes/no value; '
+        f'put it in quotes: "{word}"'
+    )
+
+
+def test_y_n_quoted_words_and_yes_no_fields_load_without_a_warning(content_copy: Path) -> None:
+    file = content_copy / "intents" / "general.yaml"
+    _edit(file, "    - hola\n", '    - y\n    - n\n    - "no"\n    - hola\n')
+    _edit(file, "  small_talk: true\n", "  small_talk: yes\n")
+    catalog, problems = inspect_content(content_copy)
+    assert catalog is not None and not [p for p in problems if "yes/no" in p.message]
+    greeting = catalog.intents["greeting"]
+    assert {"y", "n", "no"} <= set(greeting.examples["es"]) and greeting.small_talk is True
+
+
+def test_a_yes_no_word_where_a_number_goes_is_one_problem_not_two(content_copy: Path) -> None:
+    _edit(content_copy / "places" / "chiapas.yaml", "latitude: 14.905", "latitude: no")
+    problems = inspect_content(content_copy)[1]
+    [problem] = [p for p in problems if "latitude" in p.field]
+    assert problem.severity is Severity.ERROR and "number" in problem.message
+
+
+def test_an_intent_that_fails_to_load_is_not_also_reported_missing_or_unknown(
+    content_copy: Path,
+) -> None:
+    """center_tapachula is required, and a topic, a place and other intents refer to it:
+    its one mistake is the one problem."""
+    file = content_copy / "intents" / "care_centers.yaml"
+    text = file.read_text(encoding="utf-8")
+    at = text.index("  reviewed: ", text.index("- id: center_tapachula"))
+    file.write_text(text[:at] + text[at:].replace("2026-11-27", "last week", 1), "utf-8")
+    [problem] = errors(inspect_content(content_copy)[1])
+    assert (problem.field, problem.line) == (
+        "center_tapachula.reviewed",
+        _line_of(file, "last week"),
+    )
+
+
+def test_an_unreadable_intents_file_is_the_only_problem(content_copy: Path) -> None:
+    """safe_transfer.yaml holds required intents that topics and places refer to."""
+    file = content_copy / "intents" / "safe_transfer.yaml"
+    _edit(file, "  topic: safe_transfer\n", '  topic: "safe_transfer\n')
+    [problem] = errors(inspect_content(content_copy)[1])
+    assert problem.file.endswith("safe_transfer.yaml") and "cannot be read" in problem.message
+
+
+def test_a_lexicon_that_fails_to_load_is_not_also_reported_missing(content_copy: Path) -> None:
+    _edit(content_copy / "lexicon" / "fr.yaml", "replacements:", "replacement:")
+    [problem] = errors(inspect_content(content_copy)[1])
+    assert problem.file.endswith("lexicon/fr.yaml") and "not a field we know" in problem.message

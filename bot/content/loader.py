@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -28,6 +29,8 @@ MAX_TITLE_CHARS = 40
 REVIEW_EVERY_DAYS = 180
 
 M = TypeVar("M", bound=BaseModel)
+# The ids written in a file that cannot be read (`- id: greeting`, `language: fr`).
+_ID_LINE = re.compile(r"^[\s-]*(?:id|language):\s*[\"']?(\w+)", re.MULTILINE)
 
 
 class ContentError(Exception):
@@ -60,6 +63,9 @@ class _Reader:
         self.today = today
         self.problems: list[Problem] = []
         self.digest = hashlib.sha256()
+        # The ids of items that failed to load, per model, for a reason already reported:
+        # a reference to one of them is a consequence, not a second problem.
+        self.unloaded: dict[str, set[str]] = {}
 
     def problem(
         self, src: SourceFile, where: tuple[Any, ...], field: str, message: str,
@@ -91,7 +97,7 @@ class _Reader:
         for found, src, where in out_of_scope:
             self._check_reviewed(src, where, "out_of_scope", found.reviewed)
         for lang in LANGUAGES:
-            if lang not in lexicon_map:
+            if lang not in lexicon_map and not self._failed(Lexicon, lang):
                 self.problems.append(Problem(
                     str(self.root / "lexicon"), 1, "",
                     f"there is no lexicon for {ENGLISH_NAMES[lang]}; add lexicon/{lang}.yaml",
@@ -150,6 +156,7 @@ class _Reader:
                     f"the file cannot be read: {exc.reason}. Check the indentation "
                     "(spaces, not tabs) and the quotes on this line or the one above",
                 ))  # fmt: skip
+                self._not_loaded(model, *_ID_LINE.findall(file.read_text("utf-8", "replace")))
                 continue
             if key is None:
                 items: list[tuple[Any, tuple[Any, ...]]] = [(src.data, ())]
@@ -157,6 +164,7 @@ class _Reader:
                 self.problem(
                     src, (), key, f'the file must start with "{key}:" and a list of items'
                 )
+                self._not_loaded(model, *_ID_LINE.findall(file.read_text("utf-8", "replace")))
                 continue
             else:
                 items = [(item, (key, i)) for i, item in enumerate(src.data[key])]
@@ -175,13 +183,52 @@ class _Reader:
             self.problem(src, where, label.rstrip("."), "this item must be a set of fields")
             return None
         try:
-            return model.model_validate(item)
+            parsed: M | None = model.model_validate(item)
+            reported: set[tuple[Any, ...]] = set()
         except ValidationError as exc:
+            parsed, reported = None, set()
             for err in exc.errors():
                 loc = tuple(err["loc"])
                 field = label + ".".join(str(p) for p in loc if p != "[key]")
                 self.problem(src, (*where, *loc), field, _plain(err))
-            return None
+                reported.add(tuple(p for p in loc if p != "[key]"))
+            item_id = item.get("id", item.get("language"))
+            if isinstance(item_id, str):
+                self._not_loaded(model, item_id)
+        self._check_yes_no(model, src, where, label, reported)
+        return parsed
+
+    def _check_yes_no(
+        self,
+        model: type[BaseModel],
+        src: SourceFile,
+        where: tuple[Any, ...],
+        label: str,
+        reported: set[tuple[Any, ...]],
+    ) -> None:
+        """An unquoted yes, no, on or off is read as the word (an example "no" is text), but
+        other YAML tools read it as true or false: the editor is told to quote it, unless the
+        field is a yes/no one (`urgent: yes`) or the value is already reported as wrong."""
+        flags = {name for name, info in model.model_fields.items() if info.annotation is bool}
+        for path, word in src.yes_no.items():
+            inside = path[len(where) :]
+            if path[: len(where)] != where or not inside or inside in reported:
+                continue
+            if len(inside) == 1 and inside[0] in flags:
+                continue
+            field = label + ".".join(str(p) for p in inside if not isinstance(p, int))
+            self.problem(
+                src, path, field,
+                f'"{word}" was read as a yes/no value; put it in quotes: "{word}"',
+                Severity.WARNING,
+            )  # fmt: skip
+
+    def _not_loaded(self, model: type[BaseModel], *item_ids: str) -> None:
+        self.unloaded.setdefault(model.__name__, set()).update(item_ids)
+
+    def _failed(self, model: type[BaseModel], item_id: str) -> bool:
+        """Whether `item_id` is an item that failed to load, for a reason reported."""
+        return item_id in self.unloaded.get(model.__name__, set())
 
     def _unique(self, found: list[tuple[M, SourceFile, tuple[Any, ...]]], what: str) -> dict:
         result: dict[str, Any] = {}
@@ -227,14 +274,16 @@ class _Reader:
                         f"{MAX_TITLE_CHARS}",
                     )  # fmt: skip
             for i, related in enumerate(intent.related):
-                if related not in known:
+                if related not in known and not self._failed(Intent, related):
                     self.problem(
                         src, (*where, "related", i), f"{intent.id}.related",
                         f'there is no intent "{related}"{_did_you_mean(related, known)}',
                     )  # fmt: skip
             self._check_reviewed(src, where, intent.id, intent.reviewed)
         for required in REQUIRED_INTENTS:
-            if required not in known and not any(i.id == required for i, _s, _w in found):
+            if required in known or self._failed(Intent, required):
+                continue
+            if not any(i.id == required for i, _s, _w in found):
                 self.problems.append(Problem(
                     self._shown(self.root / "intents"), 1, required,
                     f'the required intent "{required}" is missing; the bot needs it '
@@ -245,7 +294,7 @@ class _Reader:
         self, found: list[tuple[Place, SourceFile, tuple[Any, ...]]], intents: dict[str, Intent]
     ) -> None:
         for place, src, where in found:
-            if place.intent not in intents:
+            if place.intent not in intents and not self._failed(Intent, place.intent):
                 self.problem(
                     src, (*where, "intent"), f"{place.id}.intent",
                     f'there is no intent "{place.intent}"{_did_you_mean(place.intent, intents)}',
@@ -278,7 +327,7 @@ class _Reader:
                         f'the {ENGLISH_NAMES[lang]} title is missing; add it as "{lang}: ..."',
                     )  # fmt: skip
             for i, intent_id in enumerate(topic.intents):
-                if intent_id not in intents:
+                if intent_id not in intents and not self._failed(Intent, intent_id):
                     self.problem(
                         src, (*where, "intents", i), f"{topic.id}.intents",
                         f'there is no intent "{intent_id}"{_did_you_mean(intent_id, intents)}',

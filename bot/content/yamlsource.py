@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -12,15 +12,22 @@ Path_ = tuple[str | int, ...]
 
 # The C parser when PyYAML has it: content loads at every start and every reload.
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# Words YAML 1.1 reads as true or false when unquoted, though people mean the word (an example
+# "no", a reply "ok, yes"); `true` and `false` stay booleans (YAML 1.2 keeps those alone).
+YES_NO_WORDS = frozenset({"yes", "no", "on", "off"})
+_BOOL_TAG = "tag:yaml.org,2002:bool"
 
 
 @dataclass(frozen=True)
 class SourceFile:
-    """A parsed YAML file and the line (1-based) where each value starts."""
+    """A parsed YAML file and the line (1-based) where each value starts. An unquoted yes/no
+    word (YES_NO_WORDS) is kept as the text it is, and `yes_no` says where each one is, so
+    the loader can tell the editor to quote it (other YAML tools read it as true or false)."""
 
     path: str
     data: Any
     lines: dict[Path_, int]
+    yes_no: dict[Path_, str] = field(default_factory=dict)
 
     def line_of(self, where: Path_) -> int:
         """The line of `where`, or of its nearest parent that exists in the file."""
@@ -63,14 +70,16 @@ def read_yaml(file: Path, shown_as: str) -> SourceFile:
     if node is None:
         return SourceFile(shown_as, None, {(): 1})
     lines: dict[Path_, int] = {}
-    data = _build(node, (), lines, shown_as, yaml.constructor.SafeConstructor())
-    return SourceFile(shown_as, data, lines)
+    yes_no: dict[Path_, str] = {}
+    data = _build(node, (), lines, yes_no, shown_as, yaml.constructor.SafeConstructor())
+    return SourceFile(shown_as, data, lines, yes_no)
 
 
 def _build(
     node: yaml.Node,
     where: Path_,
     lines: dict[Path_, int],
+    yes_no: dict[Path_, str],
     shown_as: str,
     constructor: yaml.constructor.SafeConstructor,
 ) -> Any:
@@ -78,7 +87,7 @@ def _build(
     if isinstance(node, yaml.MappingNode):
         result: dict[Any, Any] = {}
         for key_node, value_node in node.value:
-            key = constructor.construct_object(key_node)
+            key = _yes_no_word(key_node) or constructor.construct_object(key_node)
             if not isinstance(key, (str, int, float, bool)) or key is None:
                 raise YamlSyntaxError(
                     shown_as, key_node.start_mark.line + 1, "a key must be a plain word"
@@ -90,13 +99,30 @@ def _build(
                     key_node.start_mark.line + 1,
                     f'"{key}" appears twice here; keep only one',
                 )
-            result[key] = _build(value_node, (*where, key), lines, shown_as, constructor)
+            value_where = (*where, key)
+            result[key] = _build(value_node, value_where, lines, yes_no, shown_as, constructor)
             # A value is reported at its key's line ("answer:"), where staff will look.
             lines[(*where, key)] = key_node.start_mark.line + 1
         return result
     if isinstance(node, yaml.SequenceNode):
         return [
-            _build(item, (*where, i), lines, shown_as, constructor)
+            _build(item, (*where, i), lines, yes_no, shown_as, constructor)
             for i, item in enumerate(node.value)
         ]
+    word = _yes_no_word(node)
+    if word is not None:
+        yes_no[where] = word
+        return word
     return constructor.construct_object(node)
+
+
+def _yes_no_word(node: yaml.Node) -> str | None:
+    """The text of an unquoted yes/no word that YAML 1.1 would read as true or false."""
+    if (
+        isinstance(node, yaml.ScalarNode)
+        and node.tag == _BOOL_TAG
+        and not node.style  # plain: a quoted "no" is text already
+        and node.value.lower() in YES_NO_WORDS
+    ):
+        return str(node.value)
+    return None
