@@ -40,12 +40,17 @@ def build_engine(settings: Settings, *, ephemeral_buttons: bool = False) -> Part
     return Parts(catalog, engine)
 
 
-def build_conversation(settings: Settings, parts: Parts, database: Database) -> Conversation:
-    """The conversation service on a database (migrated to the latest schema first)."""
+def build_conversation(
+    settings: Settings, parts: Parts, database: Database, staff: bool | None = None
+) -> Conversation:
+    """The conversation service on a database (migrated to the latest schema first); a
+    handoff is possible when a staff group is set (or `staff` says there is another one,
+    like the terminal's)."""
     upgrade(database)
     desk = Desk(database, settings.button_key())
     hours = WorkingHours.parse(settings.handoff_hours, settings.timezone)
-    staff = settings.staff_chat_id is not None
+    if staff is None:
+        staff = settings.staff_chat_id is not None
     return Conversation(
         LiveContent(settings, parts.engine, lambda: build_engine(settings).engine),
         Store(database),

@@ -97,7 +97,7 @@ class Conversation:
     def handle(self, incoming: Incoming) -> Turn:
         state = self._store.load_state(incoming.user_id)
         engine = self.engine  # one version for the whole event, even during a reload
-        outcome = engine.handle(incoming, state)
+        outcome = engine.handle(incoming, state, desk_open=self._staff_connected)
         replies = outcome.replies
         staff: list[StaffEvent] = []
         if outcome.forget:
@@ -124,7 +124,8 @@ class Conversation:
             )
             if opened.created:
                 staff.append(StaffEvent(StaffEventKind.OPENED, opened.ticket))
-                replies = (*replies, self._notice(lang, opened.ticket.urgent, incoming.at))
+                notice = self._notice(incoming.user_id, lang, opened.ticket.urgent, incoming.at)
+                replies = (*replies, notice)
             elif opened.escalated:
                 staff.append(StaffEvent(StaffEventKind.ESCALATED, opened.ticket))
         if outcome.relay:
@@ -135,9 +136,10 @@ class Conversation:
             self.desk.rate(outcome.rating[0], incoming.user_id, outcome.rating[1])
         return Turn(outcome, replies, tuple(staff))
 
-    def _notice(self, lang: str, urgent: bool, now: dt.datetime) -> Reply:
+    def _notice(self, user_id: int, lang: str, urgent: bool, now: dt.datetime) -> Reply:
         opening = self._hours.next_opening(now)
         return self.engine.handoff_notice(
+            user_id,
             as_language(lang) or DEFAULT_LANGUAGE,
             urgent=urgent,
             on_duty=self._hours.on_duty(now),

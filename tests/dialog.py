@@ -25,6 +25,7 @@ class Person:
     engine: Engine
     user_id: int = 42
     client_language: str | None = None
+    desk_open: bool = True  # a staff group can take handoffs
     state: UserState = field(init=False)
     last: Outcome | None = None
 
@@ -33,7 +34,7 @@ class Person:
 
     def send(self, event: Event) -> Outcome:
         incoming = Incoming(self.user_id, event, self.client_language)
-        self.last = self.engine.handle(incoming, self.state)
+        self.last = self.engine.handle(incoming, self.state, desk_open=self.desk_open)
         self.state = self.last.state
         return self.last
 

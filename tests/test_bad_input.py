@@ -291,7 +291,7 @@ def test_engine_during_a_handoff_relays_or_answers_any_text(
 ) -> None:
     """While operators talk to the person, text is relayed (or, in danger, answered)."""
     state = UserState(user_id=8, language=language, in_handoff=True)
-    outcome = engine.handle(Incoming(8, TextEvent(text)), state)
+    outcome = engine.handle(Incoming(8, TextEvent(text)), state, desk_open=True)
     assert outcome.relay
     assert outcome.state.in_handoff
     if outcome.replies:
@@ -306,7 +306,7 @@ def test_an_emergency_surrounded_by_noise_still_gets_the_emergency_numbers(
     """A cry for help wrapped in emoji, RTL text, zero-width or control characters is still
     answered with 911 first."""
     outcome = engine.handle(
-        Incoming(9, TextEvent(f"{before} {phrase} {after}"), client), UserState(9)
+        Incoming(9, TextEvent(f"{before} {phrase} {after}"), client), UserState(9), desk_open=True
     )
     _assert_sendable(outcome, 9)
     assert "911" in _text_replies(outcome)[0].text
@@ -374,7 +374,7 @@ def test_a_forged_non_ascii_button_during_a_handoff_gets_the_waiting_notice(
 ) -> None:
     """The same forgery while operators talk to the person: they are told to wait."""
     state = UserState(user_id=14, language="en", in_handoff=True)
-    outcome = engine.handle(Incoming(14, ButtonEvent("fy:~é")), state)
+    outcome = engine.handle(Incoming(14, ButtonEvent("fy:~é")), state, desk_open=True)
     assert _text_replies(outcome)[0].text.startswith("A person from the team will answer")
 
 

@@ -10,7 +10,9 @@ import pytest
 from bot.cli.main import main
 from bot.config import BadSettings, load_settings
 
-KEYS = {"text", "language", "intent", "confidence", "answer", "suggestions", "handoff"}
+KEYS = {
+    "text", "language", "intent", "confidence", "answer", "suggestions", "handoff", "danger",
+}  # fmt: skip
 
 
 def _json_lines(capsys: pytest.CaptureFixture[str]) -> list[dict]:
@@ -37,10 +39,14 @@ def test_ask_json_with_nothing_matched_has_null_intent_and_answer(
     assert result["language"] == "en"
 
 
-def test_ask_json_marks_handoff_for_an_emergency(capsys: pytest.CaptureFixture[str]) -> None:
+def test_ask_json_marks_danger_but_no_handoff_for_an_emergency(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`ask` has no staff group: the numbers, never a promise that someone will write."""
     assert main(["ask", "--json", "--lang", "ht", "gen moun k ap swiv mwen, m pe anpil"]) == 0
     [result] = _json_lines(capsys)
-    assert result["intent"] == "emergency" and result["handoff"] is True
+    assert result["intent"] == "emergency" and result["danger"] is True
+    assert result["handoff"] is False
     assert "911" in result["answer"]
 
 
@@ -196,3 +202,52 @@ def test_a_setting_left_empty_takes_its_default(monkeypatch: pytest.MonkeyPatch)
 )
 def test_working_hours_to_midnight_or_overnight_are_valid_settings(hours: str) -> None:
     assert load_settings(_env_file=None, handoff_hours=hours).handoff_hours == hours
+
+
+def test_ask_json_says_danger_when_the_numbers_come_first(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["ask", "--json", "--lang", "en", "i", "want", "to", "die"]) == 0
+    assert main(["ask", "--json", "--lang", "en", "is", "cbp", "one", "still", "working"]) == 0
+    danger, calm = _json_lines(capsys)
+    assert danger["danger"] is True and "911" in danger["answer"]
+    assert calm["danger"] is False
+
+
+def test_terminal_chat_shows_a_whole_handoff_with_a_team_side(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'chat.sqlite3'}")
+    _typing(monkeypatch, "/human", "mi cita se cancelo, que hago",
+            "/team Hola, soy Ana del equipo", "/team close")  # fmt: skip
+    assert main(["chat", "--staff", "--lang", "es"]) == 0
+    out = capsys.readouterr().out
+    assert "[team] new conversation #1 · ES" in out
+    assert "[team] #1 · ES" in out and "mi cita se cancelo" in out
+    assert "Terminal operator: Hola, soy Ana del equipo" in out
+    assert "La persona del equipo cerró esta conversación. ¿Le sirvió?" in out
+
+
+def test_terminal_chat_without_a_team_never_parks_the_person(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'chat.sqlite3'}")
+    _typing(monkeypatch, "/human", "como saco una cita en cbp one")
+    assert main(["chat", "--lang", "es"]) == 0
+    out = capsys.readouterr().out
+    assert "no hay una persona de nuestro equipo" in out
+    assert "[team]" not in out
+    assert out.count("CBP One") >= 2  # the question after /human was answered
+
+
+def _typing(monkeypatch: pytest.MonkeyPatch, *lines: str) -> None:
+    """The terminal reads these lines, then the end of input."""
+    typed = iter(lines)
+
+    def read(_prompt: str) -> str:
+        try:
+            return next(typed)
+        except StopIteration:
+            raise EOFError from None
+
+    monkeypatch.setattr("builtins.input", read)

@@ -201,3 +201,32 @@ def test_a_lexicon_that_fails_to_load_is_not_also_reported_missing(content_copy:
     _edit(content_copy / "lexicon" / "fr.yaml", "replacements:", "replacement:")
     [problem] = errors(inspect_content(content_copy)[1])
     assert problem.file.endswith("lexicon/fr.yaml") and "not a field we know" in problem.message
+
+
+def test_a_danger_expression_the_matcher_cannot_use_is_named_with_its_line(
+    content_copy: Path,
+) -> None:
+    danger = content_copy / "danger.yaml"
+    text = danger.read_text(encoding="utf-8")
+    first = re.search(r"\n    es:\n    - (.+)\n", text)
+    assert first is not None
+    line = _edit(danger, f"    - {first.group(1)}\n", "    - Mat* ..\n")
+    problems = errors(inspect_content(content_copy)[1])
+    assert [(p.file, p.line) for p in problems] == [("content/danger.yaml", line)]
+    assert "lowercase without accents" in problems[0].message or ".." in problems[0].message
+
+
+def test_a_danger_kind_without_a_language_is_an_error(content_copy: Path) -> None:
+    danger = content_copy / "danger.yaml"
+    text = danger.read_text(encoding="utf-8")
+    start = text.index("\n    ht:\n")
+    end = text.index("\n- id:", start) if "\n- id:" in text[start:] else len(text)
+    danger.write_text(text[:start] + text[end:], encoding="utf-8")
+    messages = [p.message for p in errors(inspect_content(content_copy)[1])]
+    assert any("no Haitian Creole expressions" in m for m in messages), messages
+
+
+def test_the_danger_lists_are_required(content_copy: Path) -> None:
+    (content_copy / "danger.yaml").unlink()
+    problems = errors(inspect_content(content_copy)[1])
+    assert [p.file for p in problems] == ["content/danger.yaml"]

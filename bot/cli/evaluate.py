@@ -10,12 +10,23 @@ from pathlib import Path
 from bot.app import build_engine
 from bot.config import Settings
 from bot.content.loader import ContentError
-from bot.understanding.evaluation import Tally, evaluate, read_examples
+from bot.understanding.evaluation import (
+    DangerTally,
+    Tally,
+    evaluate,
+    evaluate_danger,
+    read_examples,
+)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("eval", help="measure understanding on labelled JSON Lines files")
-    parser.add_argument("files", nargs="+", type=Path, help='lines of {"text","lang","intent"}')
+    parser.add_argument(
+        "files",
+        nargs="+",
+        type=Path,
+        help='lines of {"text","lang","intent"}, or {"text","lang","danger"} for the safety net',
+    )
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     parser.add_argument("--errors", action="store_true", help="list every wrong answer")
     parser.set_defaults(handler=handle)
@@ -28,6 +39,8 @@ def handle(args: argparse.Namespace, settings: Settings) -> int:
         print(exc, file=sys.stderr)
         return 1
     examples = read_examples(args.files)
+    if any(e.danger is not None for e in examples):
+        return _danger(engine, examples, args)
     tallies = evaluate(engine, examples, keep_errors=args.errors)
     if args.json:
         print(json.dumps({k: t.as_dict() for k, t in tallies.items() if t.language_total}))
@@ -44,6 +57,26 @@ def handle(args: argparse.Namespace, settings: Settings) -> int:
         for line in tallies["all"].errors:
             print("  " + line)
     return 0
+
+
+def _danger(engine, examples, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
+    tallies = evaluate_danger(engine, examples, keep_errors=args.errors)
+    if args.json:
+        print(json.dumps({k: t.as_dict() for k, t in tallies.items() if t.danger}))
+        return 0
+    print(f"{'':6}{'danger recall':>15}{'n':>5}{'false alarms':>14}{'n':>5}")
+    for name, tally in tallies.items():
+        if tally.danger or tally.look_alikes:
+            print(_danger_row(name, tally))
+    if args.errors:
+        print("\nWrong:")
+        for line in tallies["all"].errors:
+            print("  " + line)
+    return 0
+
+
+def _danger_row(name: str, t: DangerTally) -> str:
+    return f"{name:6}{t.recall:15.1%}{t.danger:5}{t.false_alarm_rate:14.1%}{t.look_alikes:5}"
 
 
 def _row(name: str, t: Tally) -> str:

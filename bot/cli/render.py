@@ -30,7 +30,7 @@ def render(replies: tuple[Reply, ...]) -> tuple[str, list[Button]]:
 
 def as_json(text: str, outcome: Outcome) -> dict[str, Any]:
     """The `ask --json` contract: text, language, intent, confidence, answer, suggestions,
-    handoff."""
+    handoff, and danger (the reply gives the emergency numbers first)."""
     understanding = outcome.understanding
     first = next((r for r in outcome.replies if isinstance(r, TextReply)), None)
     intent = understanding.intent if understanding else None
@@ -42,4 +42,5 @@ def as_json(text: str, outcome: Outcome) -> dict[str, Any]:
         "answer": first.text if first and intent else None,
         "suggestions": list(understanding.suggestions) if understanding else [],
         "handoff": outcome.handoff is not None,
+        "danger": outcome.danger,
     }

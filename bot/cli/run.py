@@ -44,7 +44,9 @@ def handle(args: argparse.Namespace, settings: Settings) -> int:
         print(NO_TOKEN, file=sys.stderr)
         if args.chat_without_token:
             print("Meanwhile, here is the same bot in this terminal.\n", file=sys.stderr)
-            return chat.handle(argparse.Namespace(user=chat.TERMINAL_USER), settings)
+            return chat.handle(
+                argparse.Namespace(user=chat.TERMINAL_USER, lang=None, staff=True), settings
+            )
         return 2
     from bot.transport.app import BadToken, build_application, run_polling
     from bot.transport.metrics import Metrics

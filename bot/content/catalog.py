@@ -71,6 +71,26 @@ class OutOfScope(_Strict):
     examples: dict[Lang, list[str]]
 
 
+class DangerKind(_Strict):
+    """One kind of danger (self-harm, kidnapping...) and the ways people say it. Its own
+    answer, when given, replaces the emergency answer (self-harm is spoken to gently)."""
+
+    id: str = Field(pattern=ID_PATTERN)
+    answer: dict[Lang, str] = {}
+    expressions: dict[Lang, list[str]]
+
+
+class Danger(_Strict):
+    """Expressions that always get the emergency numbers first, whatever the matcher
+    thinks; `not_danger` look-alikes ("me muero de hambre") are taken out of a message
+    before the expressions are looked for."""
+
+    source: str = Field(min_length=3)
+    reviewed: dt.date
+    kinds: list[DangerKind] = Field(min_length=1)
+    not_danger: dict[Lang, list[str]] = {}
+
+
 class Lexicon(_Strict):
     """How people of one language really spell words, and which words carry no meaning."""
 
@@ -89,6 +109,7 @@ class Catalog:
     lexicons: dict[str, Lexicon]
     version: str
     out_of_scope: dict[str, list[str]] = field(default_factory=dict)
+    danger: Danger | None = None
 
     def intent(self, intent_id: str) -> Intent | None:
         return self.intents.get(intent_id)

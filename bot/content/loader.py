@@ -11,7 +11,16 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 from rapidfuzz import process
 
-from bot.content.catalog import Catalog, Intent, Lexicon, OutOfScope, Place, Topic
+from bot.content.catalog import (
+    Catalog,
+    Danger,
+    Intent,
+    Lexicon,
+    OutOfScope,
+    Place,
+    Topic,
+)
+from bot.content.expressions import ExpressionError, parse_expression
 from bot.content.problems import Problem, Severity, errors
 from bot.content.yamlsource import SourceFile, YamlSyntaxError, read_yaml
 from bot.languages import ENGLISH_NAMES, LANGUAGES
@@ -85,6 +94,7 @@ class _Reader:
         lexicons = self._read_items("lexicon", None, Lexicon)
         out_of_scope = self._read_items(".", None, OutOfScope, only="out_of_scope.yaml",
                                         required=False)  # fmt: skip
+        danger = self._read_items(".", None, Danger, only="danger.yaml")
 
         intent_map = self._unique(intents, "intent")
         place_map = self._unique(places, "place")
@@ -96,6 +106,9 @@ class _Reader:
         self._check_topics(topics, intent_map)
         for found, src, where in out_of_scope:
             self._check_reviewed(src, where, "out_of_scope", found.reviewed)
+        for found_danger, src, where in danger:
+            self._check_reviewed(src, where, "danger", found_danger.reviewed)
+            self._check_danger(found_danger, src, where)
         for lang in LANGUAGES:
             if lang not in lexicon_map and not self._failed(Lexicon, lang):
                 self.problems.append(Problem(
@@ -115,6 +128,7 @@ class _Reader:
                 for found, _src, _where in out_of_scope
                 for lang, examples in found.examples.items()
             },
+            danger=danger[0][0] if danger else None,
         )
         return catalog, self.problems
 
@@ -332,6 +346,53 @@ class _Reader:
                         src, (*where, "intents", i), f"{topic.id}.intents",
                         f'there is no intent "{intent_id}"{_did_you_mean(intent_id, intents)}',
                     )  # fmt: skip
+
+    def _check_danger(self, danger: Danger, src: SourceFile, where: tuple[Any, ...]) -> None:
+        """Every kind speaks all four languages, and every expression can be matched."""
+        seen: set[str] = set()
+        for k, kind in enumerate(danger.kinds):
+            at = (*where, "kinds", k)
+            if kind.id in seen:
+                self.problem(src, (*at, "id"), f"danger.{kind.id}",
+                             f'the kind "{kind.id}" is listed twice; merge the two')  # fmt: skip
+            seen.add(kind.id)
+            for lang in LANGUAGES:
+                if not kind.expressions.get(lang):
+                    self.problem(
+                        src, (*at, "expressions"), f"danger.{kind.id}.expressions.{lang}",
+                        f"there are no {ENGLISH_NAMES[lang]} expressions; add them under "
+                        f'"expressions:" as "{lang}:" and a list',
+                    )  # fmt: skip
+                if kind.answer and not kind.answer.get(lang):
+                    self.problem(
+                        src, (*at, "answer"), f"danger.{kind.id}.answer.{lang}",
+                        f"the {ENGLISH_NAMES[lang]} answer is missing; add it, or remove the "
+                        "answer to use the emergency answer",
+                    )  # fmt: skip
+            for lang, text in kind.answer.items():
+                if len(text) > MAX_ANSWER_CHARS:
+                    self.problem(
+                        src, (*at, "answer", lang), f"danger.{kind.id}.answer.{lang}",
+                        f"the answer has {len(text)} characters; shorten it to at most "
+                        f"{MAX_ANSWER_CHARS}",
+                    )  # fmt: skip
+            for lang, expressions in kind.expressions.items():
+                self._check_expressions(
+                    src, (*at, "expressions", lang), f"danger.{kind.id}.{lang}", expressions
+                )
+        for lang, expressions in danger.not_danger.items():
+            self._check_expressions(
+                src, (*where, "not_danger", lang), f"not_danger.{lang}", expressions
+            )
+
+    def _check_expressions(
+        self, src: SourceFile, where: tuple[Any, ...], field: str, expressions: list[str]
+    ) -> None:
+        for i, expression in enumerate(expressions):
+            try:
+                parse_expression(expression)
+            except ExpressionError as exc:
+                self.problem(src, (*where, i), field, str(exc))
 
     def _check_reviewed(
         self, src: SourceFile, where: tuple[Any, ...], item_id: str, reviewed: dt.date

@@ -28,6 +28,7 @@ class Action(StrEnum):
     FORGET_NO = "fn"
     RATE = "r"  # argument: "<ticket id>:up" or "<ticket id>:down"
     HUMAN_NOT_UNDERSTOOD = "hn"  # "talk to a person" offered after a failed match
+    STOP_WAITING = "x"  # leave the queue for a person
     STAFF = "S"  # a ticket button in the staff group; argument: "claim.<id>" or "close.<id>"
 
 

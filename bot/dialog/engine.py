@@ -29,6 +29,7 @@ from bot.dialog.events import (
     UserState,
 )
 from bot.dialog.places import nearest_places
+from bot.dialog.safety import Alarm, SafetyPolicy
 from bot.i18n import UiText
 from bot.languages import DEFAULT_LANGUAGE, LANGUAGES, NATIVE_NAMES, Lang, as_language
 from bot.understanding.reader import Reader, Reading, message_language
@@ -46,7 +47,10 @@ class Engine:
         self.reader = reader
         self._ui = ui
         self._signer = signer
-        self._urgent = [i.id for i in catalog.intents.values() if i.urgent]
+        self._safety = SafetyPolicy(catalog, reader)
+        self._danger_answers = {
+            kind.id: kind.answer for kind in (catalog.danger.kinds if catalog.danger else [])
+        }
         # Answers of the topic the care centers belong to offer "share your location".
         place_topics = {
             catalog.intents[p.intent].topic
@@ -55,12 +59,23 @@ class Engine:
         }
         self._place_topic = place_topics.pop() if len(place_topics) == 1 else None
 
-    def handle(self, incoming: Incoming, state: UserState) -> Outcome:
-        """Decides the replies and effects of one event; never raises on user input."""
+    def handle(self, incoming: Incoming, state: UserState, desk_open: bool = False) -> Outcome:
+        """Decides the replies and effects of one event; never raises on user input.
+
+        `desk_open` says whether a person can take the conversation (a staff group is set up):
+        without one no handoff is ever opened, and the person is told so plainly.
+        """
         state = dataclasses.replace(state)
-        event = incoming.event
-        if state.in_handoff:
+        if state.in_handoff and desk_open:
             return self._during_handoff(incoming, state)
+        state.in_handoff = False
+        outcome = self._handle(incoming, state)
+        if outcome.handoff is not None and not desk_open:
+            return self._without_desk(incoming, outcome)
+        return outcome
+
+    def _handle(self, incoming: Incoming, state: UserState) -> Outcome:
+        event = incoming.event
         if isinstance(event, TextEvent):
             return self._on_text(incoming, event.text, state)
         lang = self._language(state, None, incoming.client_language)
@@ -81,39 +96,85 @@ class Engine:
     # -- events --------------------------------------------------------------------------
 
     def _during_handoff(self, incoming: Incoming, state: UserState) -> Outcome:
-        """A person is talking to operators: everything goes to them, the bot stays quiet,
-        except for danger, /cancel, /forget, the language and ratings."""
+        """A person is talking to operators: their messages go to them and the bot stays
+        quiet, except for danger (the numbers at once, and the ticket becomes urgent), buttons
+        and commands, which do what they say, and /cancel or "stop waiting"."""
         event = incoming.event
         lang = self._language(state, None, incoming.client_language)
         if isinstance(event, TextEvent):
             reading = self.reader.read(event.text, lang)
-            urgent = [i for i in (reading.intent, *reading.suggestions) if i in self._urgent]
-            if urgent:
-                outcome = self._answer(incoming, state, lang, urgent[0], reading, event.text)
+            alarm = self._safety.assess(event.text, reading)
+            if alarm is not None:
+                outcome = self._emergency(incoming, state, lang, alarm, reading, event.text)
                 return dataclasses.replace(outcome, relay=True)
             return Outcome((), state, relay=True)
         if isinstance(event, (MediaEvent, LocationEvent)):
             return Outcome((), state, relay=True)
-        if isinstance(event, CommandEvent):
-            if event.command is Command.CANCEL:
-                state.in_handoff = False
-                _ = self._ui.for_language(lang)
-                text = _("You stopped waiting for a person. I can answer your questions again.")
-                reply = self._menu_reply(incoming, lang, text)
-                return Outcome((reply,), self._remember(state, lang), cancel_handoff=True)
-            if event.command in (Command.FORGET, Command.LANGUAGE):
-                return self._on_command(incoming, event, state, lang)
+        press = None
         if isinstance(event, ButtonEvent):
             press = self._signer.verify(incoming.user_id, event.data)
-            allowed = (
-                Action.FORGET_YES, Action.FORGET_NO, Action.SET_LANGUAGE, Action.LANGUAGES,
-                Action.RATE,
-            )  # fmt: skip
-            if press is not None and press.action in allowed:
-                return self._on_button(incoming, press, state, lang)
+        cancel = (isinstance(event, CommandEvent) and event.command is Command.CANCEL) or (
+            press is not None and press.action is Action.STOP_WAITING
+        )
+        if cancel:
+            state.in_handoff = False
+            _ = self._ui.for_language(lang)
+            text = _("You stopped waiting for a person. I can answer your questions again.")
+            reply = self._menu_reply(incoming, lang, text)
+            return Outcome((reply,), self._remember(state, lang), cancel_handoff=True)
+        asks_for_person = (isinstance(event, CommandEvent) and event.command is Command.HUMAN) or (
+            press is not None
+            and (
+                press.action in (Action.HUMAN, Action.HUMAN_NOT_UNDERSTOOD)
+                or (press.action is Action.ANSWER and press.argument == "talk_to_human")
+            )
+        )
+        if not asks_for_person and (press is not None or isinstance(event, CommandEvent)):
+            outcome = self._handle(incoming, state)
+            if outcome.handoff is not None and not outcome.handoff.urgent:
+                outcome = dataclasses.replace(outcome, handoff=None)
+            return outcome
+        return Outcome((self.waiting_reply(incoming.user_id, lang),), state)
+
+    def waiting_reply(self, user_id: int, lang: Lang) -> TextReply:
+        """What a person waiting for an operator is told, with the ways out: the numbers,
+        the menu, and leaving the queue."""
         _ = self._ui.for_language(lang)
-        waiting = _("A person from the team will answer you here. Write /cancel to stop waiting.")
-        return Outcome((TextReply(waiting),), state)
+        text = _("A person from the team will answer you here. Write /cancel to stop waiting.")
+        return TextReply(text, self._waiting_buttons(user_id, lang))
+
+    def _waiting_buttons(self, user_id: int, lang: Lang) -> tuple[tuple[Button, ...], ...]:
+        _ = self._ui.for_language(lang)
+        emergency = self.catalog.intents.get("emergency")
+        rows: list[tuple[Button, ...]] = []
+        if emergency is not None:
+            data = self._signer.data(user_id, Action.ANSWER, emergency.id)
+            rows.append((Button(emergency.title[lang], data),))
+        rows.append((
+            Button(_("❌ Stop waiting"), self._signer.data(user_id, Action.STOP_WAITING)),
+            Button(_("⬅️ Menu"), self._signer.data(user_id, Action.MENU)),
+        ))  # fmt: skip
+        return tuple(rows)
+
+    def _without_desk(self, incoming: Incoming, outcome: Outcome) -> Outcome:
+        """Nobody can take this conversation: no handoff, the truth, and a way forward."""
+        lang = as_language(outcome.state.language) or DEFAULT_LANGUAGE
+        _ = self._ui.for_language(lang)
+        handoff = outcome.handoff
+        replies = list(outcome.replies)
+        if handoff is not None and handoff.urgent:
+            replies.append(TextReply(_(
+                "Nobody from our team can read this chat. If you are in danger, call 911 now."
+            )))  # fmt: skip
+        else:
+            first = next((i for i, r in enumerate(replies) if isinstance(r, TextReply)), None)
+            no_person = _("No person from our team can answer in this chat. I can still "
+                          "answer your questions: choose a topic below. If you are in danger, "
+                          "call 911.")  # fmt: skip
+            if first is not None:
+                replies.pop(first)
+            replies.insert(0, self._menu_reply(incoming, lang, no_person))
+        return dataclasses.replace(outcome, replies=tuple(replies), handoff=None)
 
     def _on_text(self, incoming: Incoming, text: str, state: UserState) -> Outcome:
         if not text.strip():
@@ -122,10 +183,10 @@ class Engine:
         reading = self.reader.read(text, state.language or as_language(incoming.client_language))
         lang = self._language(state, reading, incoming.client_language)
         state.pending = None
+        alarm = self._safety.assess(text, reading)
+        if alarm is not None:
+            return self._emergency(incoming, state, lang, alarm, reading, text)
         if reading.intent is None:
-            if reading.suggestions and reading.suggestions[0] in self._urgent:
-                # Most likely in danger, if unsure: the numbers and a person, at once.
-                return self._answer(incoming, state, lang, reading.suggestions[0], reading, text)
             return self._not_understood(incoming, state, lang, text, reading)
         return self._answer(incoming, state, lang, reading.intent, reading, text)
 
@@ -235,6 +296,25 @@ class Engine:
         )
         return self._out(state, lang, *replies)
 
+    def _emergency(
+        self,
+        incoming: Incoming,
+        state: UserState,
+        lang: Lang,
+        alarm: Alarm,
+        reading: Reading,
+        text: str,
+    ) -> Outcome:
+        """The numbers first, in the person's words when the danger kind has its own answer
+        (self-harm is spoken to gently); what else the message asked waits."""
+        outcome = self._answer(incoming, state, lang, alarm.intent, reading, text)
+        own = self._danger_answers.get(alarm.kind or "", {}).get(lang)
+        if own is None:
+            return outcome
+        first, *rest = outcome.replies
+        assert isinstance(first, TextReply)
+        return dataclasses.replace(outcome, replies=(dataclasses.replace(first, text=own), *rest))
+
     def _answer(
         self,
         incoming: Incoming,
@@ -275,7 +355,10 @@ class Engine:
             understanding = Understanding(
                 text, lang, intent_id, round(reading.confidence, 3), suggestions
             )
-        return Outcome(tuple(replies), self._remember(state, lang), understanding, handoff)
+        return Outcome(
+            tuple(replies), self._remember(state, lang), understanding, handoff,
+            danger=intent.urgent,
+        )  # fmt: skip
 
     def _not_understood(
         self,
@@ -303,11 +386,7 @@ class Engine:
             )
             human = self._data(incoming, Action.HUMAN_NOT_UNDERSTOOD)
             rows += ((Button(_("🙋 Talk to a person"), human),),)
-            question = _("I am not sure I understood. Did you mean:")
-            if any(s in self._urgent for s in reading.suggestions):  # danger is possible
-                numbers = _("If you are in danger now, call 911 (free). Anonymous reports: 089.")
-                question = f"{numbers}\n\n{question}"
-            reply = TextReply(question, rows)
+            reply = TextReply(_("I am not sure I understood. Did you mean:"), rows)
             # Unsure is not answered: the question goes on the content editors' list too.
             return Outcome((reply,), self._remember(state, lang), understanding, unanswered=record)
         reply = self._menu_reply(
@@ -374,14 +453,20 @@ class Engine:
     # -- for the handoff service ---------------------------------------------------------
 
     def handoff_notice(
-        self, lang: Lang, urgent: bool, on_duty: bool, opening: str | None, reachable: bool
+        self,
+        user_id: int,
+        lang: Lang,
+        urgent: bool,
+        on_duty: bool,
+        opening: str | None,
+        reachable: bool,
     ) -> TextReply:
         """What the person is told once a ticket is open: whether someone is on duty, when
         they will be answered, and the emergency numbers again when urgent."""
         _ = self._ui.for_language(lang)
         lines = []
         if urgent:
-            lines.append(_("If you are in danger now, call 911 (free). Anonymous reports: 089."))
+            lines.append(_("If you are in danger now, call 911. Anonymous reports: 089."))
         if not reachable:
             lines.append(_("Our team cannot see messages right now. Your message is saved and "
                            "they will answer you here as soon as they can."))  # fmt: skip
@@ -394,7 +479,7 @@ class Engine:
             lines.append(_("Nobody from the team is on duty now. They will answer you here as "
                            "soon as they can."))  # fmt: skip
         lines.append(_("Write /cancel to stop waiting."))
-        return TextReply("\n".join(lines))
+        return TextReply("\n".join(lines), self._waiting_buttons(user_id, lang))
 
     def closing_replies(self, user_id: int, lang: Lang, ticket_id: int) -> tuple[Reply, ...]:
         """The end of a handoff: a goodbye, a one-tap rating, and the menu."""

@@ -150,3 +150,4 @@ class Outcome:
     relay: bool = False  # pass the person's message to the operators
     cancel_handoff: bool = False
     rating: tuple[int, str] | None = None  # (ticket id, "up" or "down")
+    danger: bool = False  # the replies give the emergency numbers first

@@ -165,8 +165,9 @@ class Handlers:
             if not delivered and event.kind is StaffEventKind.OPENED:
                 lang = as_language(event.ticket.language) or DEFAULT_LANGUAGE
                 notice = self._conversation.engine.handoff_notice(
-                    lang, event.ticket.urgent, on_duty=False, opening=None, reachable=False
-                )
+                    event.ticket.user_id, lang, event.ticket.urgent,
+                    on_duty=False, opening=None, reachable=False,
+                )  # fmt: skip
                 await send_replies(context.bot, chat.id, (notice,))
 
 

@@ -1,4 +1,5 @@
-"""Measures understanding on labelled messages: accuracy, fallbacks, language, confusions."""
+"""Measures understanding on labelled messages: accuracy, fallbacks, language, confusions,
+and the safety net (danger recall, false alarms on look-alikes)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,35 @@ class Example:
     text: str
     lang: str
     intent: str | None
+    danger: bool | None = None  # labelled for the safety net: is this message danger?
+
+
+@dataclass
+class DangerTally:
+    """For one language: danger messages that got the numbers first, and look-alikes that
+    got them for nothing."""
+
+    danger: int = 0
+    caught: int = 0
+    look_alikes: int = 0
+    false_alarms: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def recall(self) -> float:
+        return self.caught / self.danger if self.danger else 0.0
+
+    @property
+    def false_alarm_rate(self) -> float:
+        return self.false_alarms / self.look_alikes if self.look_alikes else 0.0
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "danger": self.danger,
+            "recall": round(self.recall, 4),
+            "look_alikes": self.look_alikes,
+            "false_alarm_rate": round(self.false_alarm_rate, 4),
+        }
 
 
 @dataclass
@@ -75,8 +105,42 @@ def read_examples(paths: list[Path]) -> list[Example]:
         for line in path.read_text(encoding="utf-8").splitlines():
             if line.strip():
                 item = json.loads(line)
-                examples.append(Example(item["text"], item["lang"], item.get("intent")))
+                danger = item.get("danger")
+                examples.append(
+                    Example(
+                        item["text"],
+                        item["lang"],
+                        item.get("intent"),
+                        None if danger is None else bool(danger),
+                    )
+                )
     return examples
+
+
+def evaluate_danger(
+    engine: Engine, examples: list[Example], keep_errors: bool = False
+) -> dict[str, DangerTally]:
+    """Runs each danger-labelled message as a new person's first message and checks whether
+    the reply gives the emergency numbers first."""
+    tallies = {lang: DangerTally() for lang in (*LANGUAGES, "all")}
+    for example in examples:
+        if example.danger is None:
+            continue
+        outcome = engine.handle(
+            Incoming(user_id=0, event=TextEvent(example.text)), UserState(user_id=0)
+        )
+        wrong = outcome.danger != example.danger
+        if keep_errors and wrong:
+            label = "missed" if example.danger else "false alarm"
+            tallies["all"].errors.append(f"[{example.lang}] {label}: {example.text!r}")
+        for tally in (tallies[example.lang], tallies["all"]):
+            if example.danger:
+                tally.danger += 1
+                tally.caught += outcome.danger
+            else:
+                tally.look_alikes += 1
+                tally.false_alarms += outcome.danger
+    return tallies
 
 
 def evaluate(
@@ -85,6 +149,8 @@ def evaluate(
     """Runs each message through the engine as a new person's first message."""
     tallies = {lang: Tally() for lang in (*LANGUAGES, "all")}
     for example in examples:
+        if example.danger is not None:
+            continue  # a safety-net example: evaluate_danger counts it
         outcome = engine.handle(
             Incoming(user_id=0, event=TextEvent(example.text)), UserState(user_id=0)
         )

@@ -18,11 +18,12 @@ _DIGIT_WORD = re.compile(r"(?<=[a-z])(?=\d)|(?<=\d)(?=[a-z])")  # "cbp1" -> "cbp
 MAX_CHARS = 1000  # longer messages are cut: the question is rarely past this point
 
 
-def fold(text: str) -> str:
-    """Lowercases, strips accents, emoji and punctuation; keeps letters, digits and spaces."""
+def fold(text: str, limit: int = MAX_CHARS) -> str:
+    """Lowercases, strips accents, emoji and punctuation; keeps letters, digits and spaces
+    (of the first `limit` characters)."""
     # NFKD splits "ò" into "o" and a combining accent; dropping what is not ASCII then removes
     # accents, emoji and foreign punctuation in one step (our four languages are Latin script).
-    text = unicodedata.normalize("NFKD", text[:MAX_CHARS].casefold())
+    text = unicodedata.normalize("NFKD", text[:limit].casefold())
     text = text.encode("ascii", "ignore").decode("ascii")
     text = _NOT_WORD.sub(" ", text)
     text = _REPEATS.sub(r"\1", text)
@@ -50,9 +51,9 @@ class Normalizer:
         self._shared_words = shared_words
         self._shared_phrases = shared_phrases
 
-    def tokens(self, text: str, lang: str | None) -> list[str]:
+    def tokens(self, text: str, lang: str | None, limit: int = MAX_CHARS) -> list[str]:
         """All tokens after spelling folding, stop words included."""
-        folded = _DIGIT_WORD.sub(" ", fold(text))
+        folded = _DIGIT_WORD.sub(" ", fold(text, limit))
         words = self._words.get(lang or "", self._shared_words)
         phrases = self._phrases.get(lang or "", self._shared_phrases)
         out: list[str] = []

@@ -1,0 +1,186 @@
+"""Finds the danger expressions of `content/danger.yaml` in a message.
+
+This is deliberately not the intent matcher: it is a recall-first net that runs on every text,
+whatever the matcher ranks first, so a story that mentions CBP One and a kidnapping still gets
+the emergency numbers. Every language's list is read on every message (people mix languages),
+each with its own spellings; look-alikes ("me muero de hambre") are cut out first.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rapidfuzz import process
+from rapidfuzz.distance import Levenshtein
+
+from bot.content.catalog import Danger
+from bot.content.expressions import GAP, Term, parse_expression
+from bot.languages import LANGUAGES, Lang
+from bot.understanding.normalize import Normalizer
+
+FUZZY_FROM = 5  # words this long also match with one typo ("secuestraron" ~ "secuestaron")
+MAX_CHARS = 4096  # a whole Telegram message: danger buried at the end of a story counts
+_CUT = None  # where a look-alike was cut out: no expression spans it
+
+
+@dataclass(frozen=True)
+class DangerMatch:
+    kind: str
+    language: Lang
+    expression: str
+
+
+@dataclass(frozen=True)
+class _Expression:
+    text: str
+    terms: tuple[Term, ...]
+    kind: str
+
+
+class _Patterns:
+    """One language's expressions, indexed by their first word so that a message is read
+    once, not once per expression."""
+
+    def __init__(self, expressions: Sequence[_Expression]) -> None:
+        self.expressions = expressions
+        self._by_first: dict[tuple[str, bool], list[_Expression]] = defaultdict(list)
+        for expression in expressions:
+            first = expression.terms[0]
+            self._by_first[first.text, first.prefix].append(expression)
+        self._stems: dict[str, list[str]] = defaultdict(list)  # by their first two letters
+        for text, prefix in self._by_first:
+            if prefix:
+                self._stems[text[:2]].append(text)
+        self._long_words = [t for t, p in self._by_first if not p and len(t) >= FUZZY_FROM]
+
+    def find(
+        self, tokens: Sequence[str | None], fuzzy: bool
+    ) -> tuple[_Expression, int, int] | None:
+        """The first expression found and the span of tokens it covers; `fuzzy` also
+        forgives one typo in long words."""
+        for start, token in enumerate(tokens):
+            if token is None:
+                continue
+            for first in self._firsts(token, fuzzy):
+                for expression in self._by_first[first]:
+                    end = _match_from(expression.terms, tokens, start, fuzzy)
+                    if end is not None:
+                        return expression, start, end
+        return None
+
+    def _firsts(self, token: str, fuzzy: bool) -> list[tuple[str, bool]]:
+        found = [(token, False)] if (token, False) in self._by_first else []
+        found += [
+            (stem, True) for stem in self._stems.get(token[:2], ()) if _starts(token, stem, fuzzy)
+        ]
+        if fuzzy and len(token) >= FUZZY_FROM - 1:
+            near = process.extract(
+                token, self._long_words, scorer=Levenshtein.distance, score_cutoff=1, limit=None
+            )
+            found += [(word, False) for word, _distance, _index in near if word != token]
+        return found
+
+
+class DangerDetector:
+    """`find(text)` is the first danger expression in the text, in any of the languages."""
+
+    def __init__(self, danger: Danger | None, normalizer: Normalizer) -> None:
+        self._normalizer = normalizer
+        self._danger: dict[Lang, _Patterns] = {}
+        self._look_alikes: dict[Lang, _Patterns] = {}
+        for lang in LANGUAGES:
+            found = [
+                self._expression(text, lang, kind.id)
+                for kind in (danger.kinds if danger else [])
+                for text in kind.expressions.get(lang, [])
+            ]
+            self._danger[lang] = _Patterns(found)
+            look_alikes = danger.not_danger.get(lang, []) if danger else []
+            self._look_alikes[lang] = _Patterns(
+                [self._expression(t, lang, "") for t in look_alikes]
+            )
+
+    def _expression(self, text: str, lang: Lang, kind: str) -> _Expression:
+        """An expression spelled as messages are after the lexicon ("m vle mouri" is read
+        "mwen vle mouri"), so staff may write either."""
+        words: list[str] = []
+        plain: list[str] = []
+        for word in [*text.split(), GAP]:
+            if word == GAP or word.endswith("*"):
+                words += self._normalizer.tokens(" ".join(plain), lang) if plain else []
+                plain = []
+                words.append(word)
+            else:
+                plain.append(word)
+        return _Expression(text, parse_expression(" ".join(words[:-1])), kind)
+
+    def find(self, text: str) -> DangerMatch | None:
+        """Exact words first in every language, then with typos forgiven, so that "me quiere
+        matar" is a threat, not one letter away from "me quiero matar"."""
+        read = []
+        for lang in LANGUAGES:
+            tokens: list[str | None] = list(self._normalizer.tokens(text, lang, MAX_CHARS))
+            self._cut_look_alikes(lang, tokens)
+            read.append((lang, tokens))
+        for fuzzy in (False, True):
+            for lang, tokens in read:
+                found = self._danger[lang].find(tokens, fuzzy)
+                if found is not None:
+                    expression = found[0]
+                    return DangerMatch(expression.kind, lang, expression.text)
+        return None
+
+    def _cut_look_alikes(self, lang: Lang, tokens: list[str | None]) -> None:
+        patterns = self._look_alikes[lang]
+        if not patterns.expressions:
+            return
+        while (found := patterns.find(tokens, fuzzy=True)) is not None:
+            _expression, start, end = found
+            tokens[start:end] = [_CUT] * (end - start)
+
+
+def _match_from(
+    terms: Sequence[Term], tokens: Sequence[str | None], start: int, fuzzy: bool
+) -> int | None:
+    """The end of the span where `terms` match from `start`, or None."""
+    if not _term_matches(terms[0], tokens[start], fuzzy):
+        return None
+    if len(terms) == 1:
+        return start + 1
+    following = terms[1]
+    for position in range(start + 1, min(len(tokens), start + 2 + following.gap_before)):
+        if tokens[position] is None:
+            return None
+        end = _match_from(terms[1:], tokens, position, fuzzy)
+        if end is not None:
+            return end
+    return None
+
+
+def _term_matches(term: Term, token: str | None, fuzzy: bool) -> bool:
+    if token is None:
+        return False
+    return _starts(token, term.text, fuzzy) if term.prefix else _same(token, term.text, fuzzy)
+
+
+def _same(token: str, word: str, fuzzy: bool) -> bool:
+    if token == word:
+        return True
+    if not fuzzy or len(word) < FUZZY_FROM or abs(len(token) - len(word)) > 1:
+        return False
+    return Levenshtein.distance(token, word, score_cutoff=1) <= 1
+
+
+def _starts(token: str, stem: str, fuzzy: bool) -> bool:
+    """`token` begins with `stem`, allowing one typo in a long stem when `fuzzy`."""
+    if token.startswith(stem):
+        return True
+    if not fuzzy or len(stem) < FUZZY_FROM:
+        return False
+    return any(
+        Levenshtein.distance(token[:size], stem, score_cutoff=1) <= 1
+        for size in (len(stem) - 1, len(stem), len(stem) + 1)
+        if size <= len(token)
+    )
