@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -23,7 +24,7 @@ from bot.content.catalog import (
 from bot.content.expressions import ExpressionError, parse_expression
 from bot.content.problems import Problem, Severity, errors
 from bot.content.yamlsource import SourceFile, YamlSyntaxError, read_yaml
-from bot.languages import ENGLISH_NAMES, LANGUAGES
+from bot.languages import ENGLISH_NAMES, LANGUAGES, Lang
 
 # The intents every deployment must have: menus, safety and privacy depend on them.
 REQUIRED_INTENTS = (
@@ -273,13 +274,7 @@ class _Reader:
                             f"the {ENGLISH_NAMES[lang]} {part} is missing; add it under "
                             f'"{part}:" as "{lang}: ..."',
                         )  # fmt: skip
-            for lang, text in intent.answer.items():
-                if len(text) > MAX_ANSWER_CHARS:
-                    self.problem(
-                        src, (*where, "answer", lang), f"{intent.id}.answer.{lang}",
-                        f"the answer has {len(text)} characters; shorten it to at most "
-                        f"{MAX_ANSWER_CHARS} so it fits on a phone screen",
-                    )  # fmt: skip
+            self._check_answer_lengths(src, where, intent.id, intent.answer)
             for lang, title in intent.title.items():
                 if len(title) > MAX_TITLE_CHARS:
                     self.problem(
@@ -369,13 +364,7 @@ class _Reader:
                         f"the {ENGLISH_NAMES[lang]} answer is missing; add it, or remove the "
                         "answer to use the emergency answer",
                     )  # fmt: skip
-            for lang, text in kind.answer.items():
-                if len(text) > MAX_ANSWER_CHARS:
-                    self.problem(
-                        src, (*at, "answer", lang), f"danger.{kind.id}.answer.{lang}",
-                        f"the answer has {len(text)} characters; shorten it to at most "
-                        f"{MAX_ANSWER_CHARS}",
-                    )  # fmt: skip
+            self._check_answer_lengths(src, at, f"danger.{kind.id}", kind.answer)
             for lang, expressions in kind.expressions.items():
                 self._check_expressions(
                     src, (*at, "expressions", lang), f"danger.{kind.id}.{lang}", expressions
@@ -384,6 +373,17 @@ class _Reader:
             self._check_expressions(
                 src, (*where, "not_danger", lang), f"not_danger.{lang}", expressions
             )
+
+    def _check_answer_lengths(
+        self, src: SourceFile, where: tuple[Any, ...], label: str, answers: Mapping[Lang, str]
+    ) -> None:
+        for lang, text in answers.items():
+            if len(text) > MAX_ANSWER_CHARS:
+                self.problem(
+                    src, (*where, "answer", lang), f"{label}.answer.{lang}",
+                    f"the answer has {len(text)} characters; shorten it to at most "
+                    f"{MAX_ANSWER_CHARS} so it fits on a phone screen",
+                )  # fmt: skip
 
     def _check_expressions(
         self, src: SourceFile, where: tuple[Any, ...], field: str, expressions: list[str]
