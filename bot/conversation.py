@@ -23,7 +23,7 @@ from bot.handoff.desk import Desk, TicketView
 from bot.handoff.hours import WorkingHours
 from bot.languages import DEFAULT_LANGUAGE, as_language
 from bot.live import LiveContent
-from bot.storage.store import Store
+from bot.storage.store import Store, UpdateClaim
 
 
 class StaffEventKind(StrEnum):
@@ -74,11 +74,19 @@ class Conversation:
     def mark_unreachable(self, user_id: int) -> None:
         self._store.mark_unreachable(user_id, dt.datetime.now(dt.UTC))
 
-    def claim_update(self, update_id: int, now: dt.datetime) -> bool:
-        return self._store.claim_update(update_id, now)
+    def claim_update(
+        self, update_id: int, owner: str, now: dt.datetime, stale_before: dt.datetime
+    ) -> UpdateClaim:
+        return self._store.claim_update(update_id, owner, now, stale_before)
 
-    def release_update(self, update_id: int) -> None:
-        self._store.release_update(update_id)
+    def renew_update(self, update_id: int, owner: str) -> bool:
+        return self._store.renew_update(update_id, owner, dt.datetime.now(dt.UTC))
+
+    def finish_updates(self, claims: list[tuple[int, str]]) -> set[int]:
+        return self._store.finish_updates(claims)
+
+    def release_update(self, update_id: int, owner: str) -> None:
+        self._store.release_update(update_id, owner)
 
     def ping(self) -> None:
         self._store.ping()

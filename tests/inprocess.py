@@ -42,7 +42,8 @@ def polling(application: Application, conversation: Conversation) -> Iterator[No
     async def main() -> None:
         async with application:
             poller = asyncio.create_task(Poller(application, conversation, Metrics()).run(stop))
-            await stop.wait()
+            await stop.wait()  # the poller stops by itself, letting what it handles finish
+            await asyncio.wait({poller}, timeout=15)
             poller.cancel()
             await asyncio.gather(poller, return_exceptions=True)
 

@@ -11,6 +11,7 @@ from telegram.error import TimedOut
 
 import bot.transport.handlers as handlers
 from bot.config import Settings
+from bot.content.catalog import Catalog
 from bot.conversation import Conversation
 from tests.emulator.client import EmulatorClient, run_emulator
 from tests.inprocess import application_for, polling
@@ -75,3 +76,22 @@ def test_a_network_failure_while_answering_is_retried_not_lost(
         [reply] = emulator.wait_for_messages(PERSON + 1, timeout=20)
     assert reply["text"].startswith("CBP One was an app")
     assert len(attempts) == 2
+
+
+def test_a_button_pressed_too_late_for_telegram_still_gets_its_answer(
+    emulator: EmulatorClient, conversation: Conversation, settings: Settings, catalog: Catalog
+) -> None:
+    person = PERSON + 2
+    emulator.user(person, "Kim", language_code="en")
+    with polling(application_for(emulator, conversation, settings), conversation):
+        emulator.send_text(person, "what is cbp one")
+        [answer] = emulator.wait_for_messages(person)
+    related = catalog.intents["cbp_one_about"].related[0]
+    press = emulator.press_button(person, answer, text=catalog.intents[related].title["en"])
+    # By the time the bot gets the press, Telegram no longer takes its acknowledgement.
+    emulator.bot_api("answerCallbackQuery", callback_query_id=press["id"])
+    with polling(application_for(emulator, conversation, settings), conversation):
+        [reply] = emulator.wait_for_messages(person)
+    assert reply["text"] == catalog.intents[related].answer["en"]
+    refused = [c for c in emulator.calls("answerCallbackQuery") if not c.get("ok")]
+    assert [c["error_code"] for c in refused] == [400]

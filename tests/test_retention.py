@@ -10,6 +10,7 @@ from bot.conversation import Conversation
 from bot.dialog.events import Command, CommandEvent, Incoming, TextEvent
 from bot.storage.database import upgrade
 from bot.storage.retention import purge
+from bot.storage.store import Store, UpdateClaim
 
 NOW = dt.datetime(2026, 11, 27, 12, 0, tzinfo=dt.UTC)
 
@@ -88,4 +89,16 @@ def test_upgrade_from_the_previous_release_keeps_its_data(database: Engine) -> N
             "bonjou"
         )
         version = connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
-    assert version == "0004"
+    assert version == "0005"
+
+
+def test_updates_handled_before_the_upgrade_stay_handled(database: Engine) -> None:
+    upgrade(database, "0004")
+    with database.begin() as connection:
+        connection.execute(
+            text("INSERT INTO processed_updates (update_id, at) VALUES (41, :t)"), {"t": NOW}
+        )
+    upgrade(database)
+    store = Store(database)
+    assert store.claim_update(41, "new", NOW, NOW + dt.timedelta(days=1)) is UpdateClaim.DONE
+    assert store.claim_update(42, "new", NOW, NOW) is UpdateClaim.CLAIMED

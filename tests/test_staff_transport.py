@@ -8,6 +8,7 @@ import datetime as dt
 import json
 from typing import Any
 
+import pytest
 from telegram import Bot
 from telegram.request import BaseRequest, RequestData
 
@@ -181,3 +182,29 @@ def test_names_reach_operators_only_when_the_deployment_allows_it(
     revealing = settings.model_copy(update={"staff_sees_identity": True})
     calls = _run(conversation, revealing, lambda s, b: announce(s, b, shown.ticket))
     assert "Rose @rose" in calls[-1][1]["text"]
+
+
+@pytest.mark.parametrize("left", ["reserved", "released"])
+def test_a_topic_opened_by_an_announcement_that_did_not_finish_gets_its_header_not_a_twin(
+    conversation: Conversation, settings: Settings, left: str
+) -> None:
+    """The previous run opened the ticket's topic, then died before the header (its
+    reservation is still there) or gave the reservation back (a cancelled announcement)."""
+    opened = _open(conversation, 48, "es", "asked", False)
+    desk = conversation.desk
+    assert desk.reserve_announcement(opened.ticket.id, dt.datetime.now(dt.UTC))
+    desk.place_in_staff_chat(opened.ticket.id, TOPIC, 0)  # the topic is known, no header
+    if left == "released":
+        desk.release_announcement(opened.ticket.id)
+
+    async def steps(staff: StaffDesk, bot: Bot) -> None:
+        staff.alone_since = dt.datetime.now(dt.UTC)  # this run started after that one
+        await staff.catch_up(bot)
+        await staff.catch_up(bot)  # and again: announced once
+
+    calls = _run(conversation, settings, steps)
+    assert [name for name, _ in calls] == ["sendMessage"]
+    assert calls[0][1]["message_thread_id"] == TOPIC
+    ticket = desk.get(opened.ticket.id)
+    assert ticket is not None and ticket.staff_thread_id == TOPIC
+    assert ticket.staff_header_id is not None

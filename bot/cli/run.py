@@ -89,5 +89,8 @@ def _serve_webhook(settings: Settings, workers: int) -> int:
         port=settings.webhook_port,
         workers=workers,
         log_level="warning",
+        # SIGTERM: updates being handled get this long to finish; any still running then is
+        # cancelled, its claim released, and Telegram's retry handles it again.
+        timeout_graceful_shutdown=10,
     )
     return 0

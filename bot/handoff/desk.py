@@ -129,10 +129,16 @@ class Desk:
             ticket = session.get(Ticket, ticket_id)
             return self._view(ticket) if ticket else None
 
-    def reserve_announcement(self, ticket_id: int, now: dt.datetime) -> bool:
+    def reserve_announcement(
+        self, ticket_id: int, now: dt.datetime, abandoned_before: dt.datetime | None = None
+    ) -> bool:
         """Takes the right to announce a ticket in the staff group: exactly one worker (or
         one of the handler and the catch-up loop) posts its header. A reservation older than
-        a minute was abandoned by a crash and may be taken again."""
+        a minute, or made before `abandoned_before` (when the single process started), was
+        abandoned by a crash and may be taken again."""
+        stale = now - _STALE
+        if abandoned_before is not None:
+            stale = max(stale, abandoned_before)
         with self._sessions.begin() as session:
             result = session.execute(
                 update(Ticket)
@@ -140,7 +146,7 @@ class Desk:
                     Ticket.id == ticket_id,
                     or_(
                         Ticket.staff_header_id.is_(None),
-                        and_(Ticket.staff_header_id == 0, Ticket.announced_at < now - _STALE),
+                        and_(Ticket.staff_header_id == 0, Ticket.announced_at < stale),
                     ),
                 )
                 .values(staff_header_id=0, announced_at=now)

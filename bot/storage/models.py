@@ -105,9 +105,14 @@ class RelayedMessage(Base):
 
 
 class ProcessedUpdate(Base):
-    """Telegram updates already handled: a webhook retry or a second worker skips them."""
+    """Telegram updates claimed by a worker ("handling") or handled ("done"): a webhook retry
+    or a second worker skips a done one; a claim that its worker stopped renewing (it died)
+    may be taken again (see bot/transport/delivery.py)."""
 
     __tablename__ = "processed_updates"
 
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)  # first seen
+    state: Mapped[str] = mapped_column(String(8), default="done", server_default="done")
+    claimed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))  # renewed
+    owner: Mapped[str | None] = mapped_column(String(32))  # the claim's holder, at random

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from enum import StrEnum
 
-from sqlalchemy import Engine, delete, select, update
+from sqlalchemy import Engine, delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.sql import ColumnElement
 
 from bot.dialog.events import Outcome, UserState
 from bot.languages import as_language
@@ -24,6 +26,15 @@ from bot.storage.retention import Purged, purge
 PERSONAL_TABLES = (RelayedMessage, Ticket, ConversationEvent, UnansweredQuestion, Person)
 # Tables that hold nothing about anyone (a test checks every table is in one list or the other).
 NON_PERSONAL_TABLES = (ProcessedUpdate,)
+HANDLING, DONE = "handling", "done"
+
+
+class UpdateClaim(StrEnum):
+    """What `claim_update` found."""
+
+    CLAIMED = "claimed"  # the caller handles the update now
+    DONE = "done"  # handled already: skip it
+    BUSY = "busy"  # another worker is handling it (its claim is still renewed): later
 
 
 class Store:
@@ -98,19 +109,77 @@ class Store:
                 .values(unreachable_since=now)
             )
 
-    def claim_update(self, update_id: int, now: dt.datetime) -> bool:
-        """True for the first worker to see this update; False if it was handled already."""
+    def claim_update(
+        self, update_id: int, owner: str, now: dt.datetime, stale_before: dt.datetime
+    ) -> UpdateClaim:
+        """Claims an update for `owner`: the first to see it gets it, and so does anyone who
+        finds an unfinished claim last renewed before `stale_before` (its worker died)."""
         try:
             with self._sessions.begin() as session:
-                session.add(ProcessedUpdate(update_id=update_id, at=now))
+                session.add(ProcessedUpdate(
+                    update_id=update_id, at=now, state=HANDLING, claimed_at=now, owner=owner
+                ))  # fmt: skip
+            return UpdateClaim.CLAIMED
         except IntegrityError:
-            return False
-        return True
-
-    def release_update(self, update_id: int) -> None:
-        """Handling failed: let Telegram's retry handle the update again."""
+            pass
+        row = ProcessedUpdate.update_id == update_id
         with self._sessions.begin() as session:
-            session.execute(delete(ProcessedUpdate).where(ProcessedUpdate.update_id == update_id))
+            taken = session.execute(
+                update(ProcessedUpdate)
+                .where(
+                    row,
+                    ProcessedUpdate.state == HANDLING,
+                    or_(
+                        ProcessedUpdate.claimed_at.is_(None),
+                        ProcessedUpdate.claimed_at < stale_before,
+                    ),
+                )
+                .values(claimed_at=now, owner=owner)
+            )
+            if _rowcount(taken) == 1:
+                return UpdateClaim.CLAIMED
+            state = session.scalar(select(ProcessedUpdate.state).where(row))
+        # Not done: another worker holds it (or gave it back a moment ago): it comes again.
+        return UpdateClaim.DONE if state == DONE else UpdateClaim.BUSY
+
+    def renew_update(self, update_id: int, owner: str, now: dt.datetime) -> bool:
+        """Keeps a claim alive while its update is being handled; False if it was lost."""
+        with self._sessions.begin() as session:
+            result = session.execute(
+                update(ProcessedUpdate).where(*self._held(update_id, owner)).values(claimed_at=now)
+            )
+            return _rowcount(result) == 1
+
+    def finish_update(self, update_id: int, owner: str) -> bool:
+        """The update was handled: nobody handles it again. False if the claim was lost
+        meanwhile (it expired and another worker took it)."""
+        return update_id in self.finish_updates([(update_id, owner)])
+
+    def finish_updates(self, claims: list[tuple[int, str]]) -> set[int]:
+        """`finish_update` for several (update, owner) claims in one commit; the updates
+        whose claim was still held."""
+        finished = set()
+        with self._sessions.begin() as session:
+            for update_id, owner in claims:
+                result = session.execute(
+                    update(ProcessedUpdate).where(*self._held(update_id, owner)).values(state=DONE)
+                )
+                if _rowcount(result) == 1:
+                    finished.add(update_id)
+        return finished
+
+    def release_update(self, update_id: int, owner: str) -> None:
+        """Handling failed or was interrupted: the next delivery handles the update again."""
+        with self._sessions.begin() as session:
+            session.execute(delete(ProcessedUpdate).where(*self._held(update_id, owner)))
+
+    @staticmethod
+    def _held(update_id: int, owner: str) -> tuple[ColumnElement[bool], ...]:
+        return (
+            ProcessedUpdate.update_id == update_id,
+            ProcessedUpdate.owner == owner,
+            ProcessedUpdate.state == HANDLING,
+        )
 
     def ping(self) -> None:
         """Raises if the database cannot be reached."""
@@ -126,3 +195,8 @@ class Store:
     def session(self) -> Session:
         """A session for tests and reports that need a direct look."""
         return self._sessions()
+
+
+def _rowcount(result: object) -> int:
+    """Rows an UPDATE changed (typed loosely by SQLAlchemy)."""
+    return int(getattr(result, "rowcount", 0))

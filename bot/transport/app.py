@@ -18,6 +18,7 @@ from bot.dialog import notices
 from bot.dialog.buttons import ButtonSigner
 from bot.i18n import UiText
 from bot.languages import DEFAULT_LANGUAGE, LANGUAGES
+from bot.transport.background import Supervisor
 from bot.transport.handlers import Handlers
 from bot.transport.metrics import Metrics
 from bot.transport.polling import Poller
@@ -62,68 +63,56 @@ def build_application(
     return application
 
 
+PURGE_RETRY_SECONDS = 300.0  # a failed daily purge is tried again after five minutes
+
+
 def _on_start(ui: UiText, conversation: Conversation, settings: Settings):  # type: ignore[no-untyped-def]
     async def post_init(application: Application) -> None:
         """Sets the /command menu in each language (Spanish for everyone else) and starts
-        the staff group's catch-up loop."""
+        the background jobs, supervised (see background.py): the staff group's catch-up
+        (redelivery and urgent reminders), the content follow-up and the daily purge."""
         for lang in (*LANGUAGES, None):
             _ = ui.for_language(lang or DEFAULT_LANGUAGE)
             commands = [
                 BotCommand(name, text) for name, text in notices.command_descriptions(_).items()
             ]
             await application.bot.set_my_commands(commands, language_code=lang)
+        jobs = application.bot_data["background"] = Supervisor()
         staff: StaffDesk | None = application.bot_data.get("staff")
         if staff is not None:
-            application.bot_data["catch_up"] = asyncio.create_task(
-                _catch_up_forever(staff, application)
+            jobs.every(
+                "staff catch-up", lambda: staff.catch_up(application.bot), staff.catch_up_seconds
             )
-        application.bot_data["purge"] = asyncio.create_task(_purge_daily(conversation))
-        application.bot_data["reload"] = asyncio.create_task(
-            _follow_content(conversation, application, settings.content_check_seconds)
+        jobs.every(
+            "content follow-up",
+            lambda: _follow_content(conversation, application),
+            settings.content_check_seconds,
+            first_after=settings.content_check_seconds,
+        )
+        jobs.every(
+            "daily purge of old message text",
+            lambda: asyncio.to_thread(conversation.purge_old_text, dt.datetime.now(dt.UTC)),
+            24 * 3600,
+            retry_seconds=PURGE_RETRY_SECONDS,
         )
 
     return post_init
 
 
-async def _follow_content(
-    conversation: Conversation, application: Application, every: float
-) -> None:
+async def _follow_content(conversation: Conversation, application: Application) -> None:
     """Picks up content edits by itself (every worker does, so all serve the same version
-    within seconds); broken content is reported to staff and not served."""
-    live = conversation.content
-    while True:
-        await asyncio.sleep(every)
-        try:
-            result = await asyncio.to_thread(live.reload_if_changed)
-        except Exception:
-            log.exception("content reload failed; the previous content stays")
-            continue
-        staff: StaffDesk | None = application.bot_data.get("staff")
-        if result is not None and (result.changed or result.problems) and staff is not None:
-            await staff.report_reload(application.bot, result)
-
-
-async def _purge_daily(conversation: Conversation) -> None:
-    """Deletes old message text at start and then once a day."""
-    while True:
-        try:
-            await asyncio.to_thread(conversation.purge_old_text, dt.datetime.now(dt.UTC))
-        except Exception:  # the database may be down: try again tomorrow, keep serving
-            log.exception("daily purge of old message text failed")
-        await asyncio.sleep(24 * 3600)
-
-
-async def _catch_up_forever(staff: StaffDesk, application: Application) -> None:
-    while True:
-        await staff.catch_up(application.bot)
-        await asyncio.sleep(staff.catch_up_seconds)
+    within seconds); broken content is reported to staff and not served (a failure keeps
+    the previous content)."""
+    result = await asyncio.to_thread(conversation.content.reload_if_changed)
+    staff: StaffDesk | None = application.bot_data.get("staff")
+    if result is not None and (result.changed or result.problems) and staff is not None:
+        await staff.report_reload(application.bot, result)
 
 
 async def _on_stop(application: Application) -> None:
-    for name in ("catch_up", "purge", "reload"):
-        task = application.bot_data.get(name)
-        if task is not None:
-            task.cancel()
+    jobs: Supervisor | None = application.bot_data.pop("background", None)
+    if jobs is not None:
+        await jobs.stop()
 
 
 def run_polling(application: Application, conversation: Conversation, metrics: Metrics) -> None:
@@ -146,20 +135,20 @@ async def _poll(application: Application, conversation: Conversation, metrics: M
         loop.add_signal_handler(signal_number, stop.set)
     async with application:
         await application.bot.delete_webhook(drop_pending_updates=False)
+        staff: StaffDesk | None = application.bot_data.get("staff")
+        if staff is not None:
+            staff.alone_since = dt.datetime.now(dt.UTC)  # the only process (see StaffDesk)
         if application.post_init:
             await application.post_init(application)
         await application.start()
         log.info("Application started")
+        # On SIGTERM the poller stops fetching and lets what is being handled finish.
         polling = asyncio.create_task(Poller(application, conversation, metrics).run(stop))
-        stopping = asyncio.create_task(stop.wait())
         try:
-            await asyncio.wait({polling, stopping}, return_when=asyncio.FIRST_COMPLETED)
-            if polling.done():
-                polling.result()  # a refused token ends the bot with its own message
+            await polling  # a refused token ends the bot with its own message
         finally:
-            for task in (polling, stopping):
-                task.cancel()
-            await asyncio.gather(polling, stopping, return_exceptions=True)
+            polling.cancel()
+            await asyncio.gather(polling, return_exceptions=True)
             await application.stop()
             if application.post_shutdown:
                 await application.post_shutdown(application)

@@ -1,9 +1,16 @@
 """Handling one update exactly once, whichever way it arrived (webhook or long polling).
 
-The update is claimed in the database first (a retry or a second worker skips it), then
-handled; when the database or the network fails on the way, the claim is released and the
-caller makes sure the update comes again, with backoff: the webhook answers 503 (Telegram
-retries), long polling does not advance.
+The update is claimed in the database first, then handled, then marked done. A retry or a
+second worker skips a done update, and waits (answers "later") while another worker's claim
+on it is alive. A claim is alive while its worker renews it: one that died (kill -9, a lost
+machine) stops renewing, and after the lease its update may be taken again; the single
+long-polling process also takes again any claim made before it started (its previous run).
+When handling fails (the database or the network), is cancelled (a shutdown that could not
+wait) or raises, the claim is released and the caller makes sure the update comes again:
+the webhook answers 503 (Telegram retries), long polling does not advance.
+
+A person can get an answer twice only if the process dies between sending it and marking
+the update done (one database commit).
 """
 
 from __future__ import annotations
@@ -11,8 +18,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import functools
 import logging
+import queue
+import secrets
+import threading
 import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, TypeVar
 from weakref import WeakValueDictionary
 
 from sqlalchemy.exc import DBAPIError
@@ -20,49 +35,170 @@ from telegram import Update
 from telegram.ext import Application
 
 from bot.conversation import Conversation
+from bot.storage.store import UpdateClaim
 from bot.transport.handlers import HANDLING_FAILED, RETRY_LATER
 from bot.transport.metrics import Metrics
 
 log = logging.getLogger(__name__)
+# The claims' own threads, off the default pool where the engine works.
+_CLAIMS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="update-claims")
+LEASE_SECONDS = 5.0  # renewed every third of that, so only a dead worker loses its claim
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Lease:
+    """How long a claim holds without being renewed (it is renewed every third of that while
+    the update is handled), and, for the one long-polling process, when it started: a claim
+    older than that belongs to a previous run that died."""
+
+    seconds: float = LEASE_SECONDS
+    boot: dt.datetime | None = None
+
+    def stale_before(self, now: dt.datetime) -> dt.datetime:
+        expired = now - dt.timedelta(seconds=self.seconds)
+        return max(expired, self.boot) if self.boot is not None else expired
 
 
 async def handle_once(
-    application: Application, conversation: Conversation, metrics: Metrics, update: Update
+    application: Application,
+    conversation: Conversation,
+    metrics: Metrics,
+    update: Update,
+    lease: Lease = Lease(),  # frozen: never changed
 ) -> bool:
     """True when the update is handled (now or before); False when it must come again."""
     started = time.perf_counter()
+    owner = secrets.token_hex(16)
+    update_id = update.update_id
+    now = dt.datetime.now(dt.UTC)
     try:
-        first = conversation.claim_update(update.update_id, dt.datetime.now(dt.UTC))
+        claim = await _bookkeeping(
+            conversation.claim_update, update_id, owner, now, lease.stale_before(now)
+        )
     except DBAPIError as exc:
         log.error("database unreachable: %s", type(exc.orig).__name__)
         metrics.updates.labels("retry").inc()
         return False
-    if not first:
+    if claim is UpdateClaim.DONE:
         metrics.updates.labels("duplicate").inc()
         return True
+    if claim is UpdateClaim.BUSY:
+        metrics.updates.labels("busy").inc()
+        return False
     failed = HANDLING_FAILED.set(False)
     retry = RETRY_LATER.set(True)
+    keeper = asyncio.create_task(_renew(conversation, update_id, owner, lease.seconds / 3))
     try:
         await application.process_update(update)
-        if HANDLING_FAILED.get():
-            with contextlib.suppress(DBAPIError):
-                conversation.release_update(update.update_id)
-            metrics.updates.labels("retry").inc()
-            return False
+        again = HANDLING_FAILED.get()
+    except BaseException as exc:  # cancelled (a shutdown) or a bug: it must come again
+        keeper.cancel()
+        if not isinstance(exc, asyncio.CancelledError):
+            log.error("update %s interrupted: %s", update_id, type(exc).__name__)
+        await _release(conversation, update_id, owner)
+        raise
     finally:
+        keeper.cancel()
         HANDLING_FAILED.reset(failed)
         RETRY_LATER.reset(retry)
+    if again:
+        await _release(conversation, update_id, owner)
+        metrics.updates.labels("retry").inc()
+        return False
+    try:
+        if not await _ENDINGS.finish(conversation, update_id, owner):
+            log.warning("update %s: its claim expired while it was handled", update_id)
+    except DBAPIError as exc:  # handled all the same: answering again would double it
+        log.error("update %s handled but not marked done: %s", update_id, type(exc.orig).__name__)
     metrics.updates.labels("handled").inc()
     metrics.latency.observe(time.perf_counter() - started)
     return True
+
+
+async def _renew(conversation: Conversation, update_id: int, owner: str, every: float) -> None:
+    while True:
+        await asyncio.sleep(every)
+        try:
+            await _bookkeeping(conversation.renew_update, update_id, owner)
+        except DBAPIError as exc:
+            log.warning("claim on update %s not renewed: %s", update_id, type(exc.orig).__name__)
+
+
+async def _release(conversation: Conversation, update_id: int, owner: str) -> None:
+    """Gives the update back; shielded, so a second cancellation does not stop it halfway.
+    If the database is down, the claim simply expires."""
+    try:
+        await asyncio.shield(_bookkeeping(conversation.release_update, update_id, owner))
+    except DBAPIError as exc:
+        log.warning("claim on update %s not released: %s", update_id, type(exc.orig).__name__)
+
+
+async def _bookkeeping(call: Callable[..., T], *args: Any) -> T:
+    """Runs a claim's database call off the event loop, in the claims' threads."""
+    return await asyncio.get_running_loop().run_in_executor(
+        _CLAIMS, functools.partial(call, *args)
+    )
+
+
+class _Endings:
+    """Marks handled updates done, in a thread of its own that never waits behind new claims
+    and commits all the updates waiting at that moment at once: answers sent together (the
+    rate limiter lets them go by the second) are recorded in one transaction, not one after
+    the other. The answer is sent by then, and until this commit a crash would send it
+    again: the sooner, the better."""
+
+    def __init__(self) -> None:
+        self._waiting: queue.SimpleQueue[tuple[Conversation, int, str, Future[bool]]] = (
+            queue.SimpleQueue()
+        )
+        self._start = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    async def finish(self, conversation: Conversation, update_id: int, owner: str) -> bool:
+        """True if the update is now done; False if its claim was lost meanwhile."""
+        done: Future[bool] = Future()
+        self._waiting.put((conversation, update_id, owner, done))
+        with self._start:
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name="update-endings", daemon=True
+                )
+                self._thread.start()
+        # Shielded: a shutdown does not stop the mark of an update that was handled.
+        return await asyncio.shield(asyncio.wrap_future(done))
+
+    def _run(self) -> None:
+        while True:
+            batch = [self._waiting.get()]
+            with contextlib.suppress(queue.Empty):
+                while True:
+                    batch.append(self._waiting.get_nowait())
+            by_conversation: dict[Conversation, list[tuple[int, str, Future[bool]]]] = {}
+            for conversation, update_id, owner, done in batch:
+                if done.set_running_or_notify_cancel():
+                    by_conversation.setdefault(conversation, []).append((update_id, owner, done))
+            for conversation, claims in by_conversation.items():
+                try:
+                    finished = conversation.finish_updates([(u, o) for u, o, _ in claims])
+                except Exception as exc:
+                    for *_, done in claims:
+                        done.set_exception(exc)
+                else:
+                    for update_id, _, done in claims:
+                        done.set_result(update_id in finished)
+
+
+_ENDINGS = _Endings()
 
 
 class ChatOrder:
     """Many chats at once, but one update at a time per chat, so a person's messages are
     answered in the order they were sent (within one process)."""
 
-    def __init__(self) -> None:
+    def __init__(self, lease: Lease | None = None) -> None:
         self._locks: WeakValueDictionary[int, asyncio.Lock] = WeakValueDictionary()
+        self.lease = lease or Lease()
 
     async def handle(
         self,
@@ -73,10 +209,10 @@ class ChatOrder:
     ) -> bool:
         chat = update.effective_chat
         if chat is None:
-            return await handle_once(application, conversation, metrics, update)
+            return await handle_once(application, conversation, metrics, update, self.lease)
         lock = self._locks.get(chat.id)
         if lock is None:
             lock = asyncio.Lock()
             self._locks[chat.id] = lock
         async with lock:
-            return await handle_once(application, conversation, metrics, update)
+            return await handle_once(application, conversation, metrics, update, self.lease)

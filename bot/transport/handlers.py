@@ -9,7 +9,7 @@ from contextvars import ContextVar
 from sqlalchemy.exc import DBAPIError
 from telegram import Update
 from telegram.constants import ChatMemberStatus, ChatType
-from telegram.error import BadRequest, Forbidden, NetworkError
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -27,7 +27,7 @@ from bot.i18n import UiText
 from bot.languages import DEFAULT_LANGUAGE, as_language
 from bot.transport.metrics import Metrics
 from bot.transport.replies import send_replies
-from bot.transport.staff import STAFF_COMMANDS, StaffDesk
+from bot.transport.staff import STAFF_COMMANDS, StaffDesk, acknowledge
 from bot.transport.updates import to_incoming
 
 log = logging.getLogger(__name__)
@@ -69,13 +69,14 @@ class Handlers:
         await self._answer(update, context)
 
     async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Acknowledges the press at once, then answers it through the core."""
+        """Acknowledges the press at once, then answers it through the core (also when the
+        press is answered too late for Telegram: the person still gets the answer)."""
         query = update.callback_query
         if query is None or query.message is None:
             return
         if query.message.chat.type != ChatType.PRIVATE:
             return  # staff buttons have their own handler
-        await query.answer()
+        await acknowledge(query)
         await self._answer(update, context)
 
     async def on_added_to_group(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -100,10 +101,11 @@ class Handlers:
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Logs the failure without the message text and tells the person what to do. A
-        passing failure (the database or the network down) is retried instead: the update
-        comes again, by Telegram's webhook retry or by polling from the same offset."""
+        passing failure (the database or the network down, Telegram still asking to slow
+        down after the rate limiter's retries) is retried instead: the update comes again,
+        by Telegram's webhook retry or by polling from the same offset."""
         error = context.error
-        passing = isinstance(error, DBAPIError) or (
+        passing = isinstance(error, DBAPIError | RetryAfter) or (
             isinstance(error, NetworkError) and not isinstance(error, BadRequest)
         )
         if passing:

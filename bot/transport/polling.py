@@ -1,43 +1,62 @@
 """Long polling that never loses an update: the offset only moves past updates that were
-handled, so a database outage makes Telegram hand the same updates over again."""
+handled, so a database outage makes Telegram hand the same updates over again; a stop waits
+for the updates being handled (a bounded time) before it returns."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import logging
+from collections.abc import Awaitable
+from typing import Any, TypeVar
 
 from telegram import Update
 from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import Application
 
 from bot.conversation import Conversation
-from bot.transport.delivery import ChatOrder
+from bot.transport.delivery import LEASE_SECONDS, ChatOrder, Lease
 from bot.transport.metrics import Metrics
 
 log = logging.getLogger(__name__)
 POLL_SECONDS = 25
 MAX_BACKOFF_SECONDS = 30.0
+DRAIN_SECONDS = 10.0
+T = TypeVar("T")
 
 
 class Poller:
-    """getUpdates in a loop; each batch handled concurrently across chats, in order per chat."""
+    """getUpdates in a loop; each batch handled concurrently across chats, in order per chat.
+
+    The only process that polls: a claim on an update made before it started was left by a
+    previous run (killed), so it takes such updates again at once (see delivery.py)."""
 
     def __init__(
-        self, application: Application, conversation: Conversation, metrics: Metrics
+        self,
+        application: Application,
+        conversation: Conversation,
+        metrics: Metrics,
+        drain_seconds: float = DRAIN_SECONDS,
     ) -> None:
         self._application = application
         self._conversation = conversation
         self._metrics = metrics
-        self._order = ChatOrder()
+        self._drain = drain_seconds
+        self._order = ChatOrder(Lease(LEASE_SECONDS, boot=dt.datetime.now(dt.UTC)))
         self.offset: int | None = None  # None: Telegram's first unconfirmed update
 
     async def run(self, stop: asyncio.Event) -> None:
+        """Polls until `stop` is set, then lets the updates being handled finish (up to
+        `drain_seconds`; those still running then are cancelled and come again)."""
         backoff = 1.0
         while not stop.is_set():
             try:
-                updates = await self._application.bot.get_updates(
-                    offset=self.offset, timeout=POLL_SECONDS, allowed_updates=Update.ALL_TYPES
+                updates = await _unless(
+                    stop,
+                    self._application.bot.get_updates(
+                        offset=self.offset, timeout=POLL_SECONDS, allowed_updates=Update.ALL_TYPES
+                    ),
                 )
             except InvalidToken:
                 raise
@@ -48,15 +67,14 @@ class Poller:
                 await _sleep(stop, backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
                 continue
+            if updates is None:
+                break  # stopping
             if not updates:
                 backoff = 1.0
                 continue
-            handled = await asyncio.gather(
-                *(
-                    self._order.handle(self._application, self._conversation, self._metrics, u)
-                    for u in updates
-                )
-            )
+            handled = await self._handle(stop, updates)
+            if handled is None:
+                return  # stopped before the batch was done: it comes again on the next run
             failed = [u.update_id for u, ok in zip(updates, handled, strict=True) if not ok]
             if failed:
                 # Stay at the first unhandled update: Telegram keeps it and the ones after it
@@ -68,6 +86,65 @@ class Poller:
             else:
                 self.offset = updates[-1].update_id + 1
                 backoff = 1.0
+        await self._confirm()
+
+    async def _handle(self, stop: asyncio.Event, updates: list[Update]) -> list[bool] | None:
+        """Whether each update was handled; None if a stop could not wait for the batch."""
+        batch = asyncio.gather(
+            *(
+                self._order.handle(self._application, self._conversation, self._metrics, u)
+                for u in updates
+            ),
+            return_exceptions=True,
+        )
+        stopping = asyncio.ensure_future(stop.wait())
+        try:
+            first: set[asyncio.Future[Any]] = {batch, stopping}
+            await asyncio.wait(first, return_when=asyncio.FIRST_COMPLETED)
+            if not batch.done():
+                log.info(
+                    "stopping: waiting up to %.0f s for %d update(s) being handled",
+                    self._drain,
+                    len(updates),
+                )
+                await asyncio.wait({batch}, timeout=self._drain)
+        finally:
+            stopping.cancel()
+            if not batch.done():  # the drain ran out, or this task itself was cancelled
+                log.warning("stopping: the updates still being handled are given back")
+                batch.cancel()
+                await asyncio.shield(asyncio.wait({batch}))
+        if batch.cancelled():
+            return None
+        results = batch.result()
+        for result in results:
+            if isinstance(result, BaseException):
+                log.error("update not handled: %s", type(result).__name__)
+        return [result is True for result in results]
+
+    async def _confirm(self) -> None:
+        """Tells Telegram which updates were handled, so the next run does not fetch them
+        again (they would only be skipped)."""
+        if self.offset is None:
+            return
+        with contextlib.suppress(TelegramError):
+            await self._application.bot.get_updates(
+                offset=self.offset, timeout=0, limit=1, allowed_updates=Update.ALL_TYPES
+            )
+
+
+async def _unless(stop: asyncio.Event, call: Awaitable[T]) -> T | None:
+    """The call's result, or None (the call cancelled) when `stop` is set first."""
+    work = asyncio.ensure_future(call)
+    stopping = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({work, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopping.cancel()
+        if not work.done():
+            work.cancel()
+            await asyncio.shield(asyncio.wait({work}))
+    return None if work.cancelled() else work.result()
 
 
 async def _sleep(stop: asyncio.Event, seconds: float) -> None:

@@ -8,7 +8,14 @@ import datetime as dt
 import logging
 from zoneinfo import ZoneInfo
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import (
+    Bot,
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    Update,
+)
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
@@ -34,6 +41,17 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+async def acknowledge(
+    query: CallbackQuery, text: str | None = None, show_alert: bool = False
+) -> None:
+    """Answers a button press; a press answered too late (Telegram: "query is too old")
+    only loses the little notice, never what the press does."""
+    try:
+        await query.answer(text, show_alert=show_alert)
+    except BadRequest as exc:
+        log.info("button press acknowledged too late: %s", exc.message)
+
+
 class StaffDesk:
     """Carries tickets to the staff group and operators' answers back to people."""
 
@@ -56,6 +74,9 @@ class StaffDesk:
         self.catch_up_seconds = settings.staff_catch_up_seconds
         self._show_identity = settings.staff_sees_identity
         self._forum: bool | None = None
+        # Set by long polling, the only process: an announcement it finds half done from
+        # before it started was abandoned (the previous run died) and is finished at once.
+        self.alone_since: dt.datetime | None = None
 
     def register(self, application: Application) -> None:
         staff = filters.Chat(self.chat_id)
@@ -109,18 +130,23 @@ class StaffDesk:
         return self._forum
 
     async def _announce(self, bot: Bot, ticket: TicketView, identity: str | None = None) -> None:
-        """Opens a topic named for the ticket (or posts in the group) with its header."""
-        if not await asyncio.to_thread(self._desk.reserve_announcement, ticket.id, _now()):
+        """Opens a topic named for the ticket (or posts in the group) with its header. Safe
+        to repeat: a topic already opened for the ticket gets the header, never a twin."""
+        reserved = await asyncio.to_thread(
+            self._desk.reserve_announcement, ticket.id, _now(), self.alone_since
+        )
+        if not reserved:
             return  # announced already, or being announced by another worker
         current = await asyncio.to_thread(self._desk.get, ticket.id)
         ticket = current or ticket
         try:
-            thread_id = None
-            if await self._is_forum(bot):
+            thread_id = ticket.staff_thread_id  # opened by an attempt that did not finish
+            if thread_id is None and await self._is_forum(bot):
                 name = texts.topic_name(ticket, self._staff)
                 topic = await bot.create_forum_topic(self.chat_id, name)
                 thread_id = topic.message_thread_id
-                # Known before the header is posted: an operator may answer at once.
+                # Saved before the header is posted: a retry reuses the topic, and an
+                # operator may answer at once.
                 await asyncio.to_thread(self._desk.place_in_staff_chat, ticket.id, thread_id, 0)
             text = await self._header(ticket)
             if identity and self._show_identity:
@@ -266,14 +292,14 @@ class StaffDesk:
         if query is None or query.data is None or query.message is None:
             return
         if query.message.chat.id != self.chat_id:
-            await query.answer()
+            await acknowledge(query)
             log.warning("staff button pressed outside the staff group: ignored")
             return
         press = self._signer.verify(self.chat_id, query.data)
         action, _, number = (press.argument if press else "").partition(".")
         ticket = await asyncio.to_thread(self._desk.get, int(number)) if number.isdigit() else None
         if ticket is None:
-            await query.answer()
+            await acknowledge(query)
             return
         operator = query.from_user
         if action == _CLAIM:
@@ -282,7 +308,7 @@ class StaffDesk:
             )
             if claim.won:
                 notice = texts.claimed_by(operator.full_name, self._staff)
-                await query.answer(notice)
+                await acknowledge(query, notice)
                 # Under the pressed header: its place may not be in the database yet.
                 await context.bot.send_message(
                     self.chat_id,
@@ -291,11 +317,11 @@ class StaffDesk:
                     reply_to_message_id=query.message.message_id,
                 )
             else:
-                await query.answer(
-                    texts.already_claimed(claim.holder, self._staff), show_alert=True
+                await acknowledge(
+                    query, texts.already_claimed(claim.holder, self._staff), show_alert=True
                 )
         elif action == _CLOSE:
-            await query.answer()
+            await acknowledge(query)
             await self._close(context.bot, ticket, operator.full_name)
 
     async def _unanswered(self, period: str) -> str:

@@ -7,6 +7,7 @@ the database is down the app answers 503, so Telegram keeps the update and retri
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hmac
 import json
@@ -88,7 +89,7 @@ def create_app(settings: Settings) -> Starlette:
 
     async def healthz(_request: Request) -> Response:
         try:
-            conversation.ping()
+            await asyncio.to_thread(conversation.ping)
         except DBAPIError as exc:
             log.error("health check: database unreachable (%s)", type(exc.orig).__name__)
             return JSONResponse({"ok": False, "database": "unreachable"}, status_code=503)
@@ -98,7 +99,7 @@ def create_app(settings: Settings) -> Starlette:
 
     async def metrics_page(_request: Request) -> Response:
         with contextlib.suppress(DBAPIError):
-            metrics.open_handoffs.set(len(conversation.desk.queue()))
+            metrics.open_handoffs.set(len(await asyncio.to_thread(conversation.desk.queue)))
         return Response(metrics.render(), media_type="text/plain; version=0.0.4")
 
     return Starlette(
