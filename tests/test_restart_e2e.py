@@ -78,14 +78,17 @@ def _answers(emulator: EmulatorClient, people: Iterable[int]) -> tuple[Counter[K
     return counts, others
 
 
-def _in_the_middle(emulator: EmulatorClient, answered: int, timeout: float = 20) -> None:
-    """Returns once `answered` answers were sent (plus a moment at random)."""
+def _in_the_middle(
+    emulator: EmulatorClient, answered: int, then_within: float, timeout: float = 20
+) -> None:
+    """Returns once `answered` answers were sent, and then at a moment taken at random
+    within `then_within` seconds (so that the kill falls anywhere, not just after a send)."""
     deadline = time.monotonic() + timeout
     while len(emulator.calls("sendMessage")) < answered:
         if time.monotonic() > deadline:
             raise TimeoutError(f"fewer than {answered} answers in {timeout} s")
         time.sleep(0.02)
-    time.sleep(random.uniform(0, 0.05))
+    time.sleep(random.uniform(0, then_within))
 
 
 def _until(condition: Callable[[], bool], timeout: float = 10) -> None:
@@ -148,7 +151,7 @@ def test_a_polling_bot_stopped_in_the_middle_of_a_burst_answers_every_question_o
             for question in QUESTIONS:  # everyone asks, three times over
                 for person in people:
                     emulator.send_text(person, question)
-            _in_the_middle(emulator, answered=20)
+            _in_the_middle(emulator, answered=20, then_within=0.5)
             bot.send_signal(signal.SIGKILL if stop == "kill -9" else signal.SIGTERM)
             bot.wait(timeout=20)
             time.sleep(0.3)  # the emulator finishes what it was sent
@@ -282,7 +285,7 @@ def test_a_webhook_worker_killed_mid_update_leaves_it_to_telegrams_retry_on_anot
                 )
             for thread in threads:
                 thread.start()
-            _in_the_middle(emulator, answered=8)
+            _in_the_middle(emulator, answered=8, then_within=0.05)
             # Telegram asks the bot to slow down: the updates being handled now wait a moment
             # in the middle (the rate limiter retries), and the first worker dies then.
             emulator.flood("sendMessage", times=10, retry_after=1)
