@@ -36,7 +36,13 @@ def build_engine(settings: Settings, *, ephemeral_buttons: bool = False) -> Part
     """
     catalog = load_catalog(settings.content_dir)
     key = secrets.token_bytes(32) if ephemeral_buttons else settings.button_key()
-    engine = Engine(catalog, Reader(catalog), UiText(settings.locales_dir), ButtonSigner(key))
+    engine = Engine(
+        catalog,
+        Reader(catalog),
+        UiText(settings.locales_dir),
+        ButtonSigner(key),
+        retention_days=settings.retention_days,
+    )
     return Parts(catalog, engine)
 
 

@@ -20,6 +20,11 @@ DOMAIN = "messages"
 Gettext = Callable[[str], str]
 
 
+def N_(message: str) -> str:
+    """Marks a sentence for `make i18n` where it is defined; `_()` translates it where used."""
+    return message
+
+
 class UiText:
     """Holds one translation catalog per language; `for_language` gives its gettext."""
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
+from bot.app import build_engine
+from bot.config import Settings
 from bot.dialog.engine import Engine
 from bot.dialog.events import (
     Button,
@@ -18,6 +21,7 @@ from bot.dialog.events import (
     TextReply,
     UserState,
 )
+from bot.languages import as_language
 
 
 @dataclass
@@ -68,3 +72,16 @@ def buttons(outcome: Outcome) -> list[Button]:
 
 def texts(outcome: Outcome) -> list[str]:
     return [r.text for r in outcome.replies if isinstance(r, TextReply)]
+
+
+@functools.cache
+def _shipped_engine() -> Engine:
+    settings = Settings(_env_file=None, database_url="sqlite://", button_secret="test-secret")
+    return build_engine(settings).engine
+
+
+def shown_answer(intent_id: str, lang: str) -> str:
+    """An answer of the shipped content as the person reads it (with its review line)."""
+    text = _shipped_engine().answer_text(intent_id, as_language(lang) or "es")
+    assert text is not None, intent_id
+    return text

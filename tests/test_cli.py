@@ -80,7 +80,7 @@ def test_content_export_json_lists_intents_and_places(
 ) -> None:
     assert main(["content", "export", "--json"]) == 0
     document = json.loads(capsys.readouterr().out)
-    assert len(document["intents"]) >= 20 and len(document["places"]) == 2
+    assert len(document["intents"]) >= 26 and len(document["places"]) == 4
     status = next(i for i in document["intents"] if i["id"] == "cbp_one_status")
     assert set(status["answer"]) == {"es", "en", "fr", "ht"} and status["examples"]["ht"]
 

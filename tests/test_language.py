@@ -55,16 +55,14 @@ def test_one_word_is_marked_short_and_text_without_words_has_no_language(
     assert detector.detect("🙂 ?!") is None
 
 
-@pytest.mark.parametrize("typed", ["tapachula", "tapachla", "tapachul", "TAPACHULA"])
-def test_misspelled_town_names_are_recognised_as_places(reader: Reader, typed: str) -> None:
-    assert reader.read(f"donde esta el centro de {typed}", None).match.places == (
-        "center_tapachula",
-    )
+@pytest.mark.parametrize("typed", ["multiservicios", "multiservisios", "MULTISERVICIOS"])
+def test_misspelled_place_names_are_recognised_as_places(reader: Reader, typed: str) -> None:
+    assert reader.read(f"donde esta el centro {typed}", None).match.places == ("center_tapachula",)
 
 
-@pytest.mark.parametrize("typed", ["huixtla", "huistla", "huitxla", "uixtla"])
-def test_huixtla_spellings_are_recognised(reader: Reader, typed: str) -> None:
-    assert reader.read(f"the center in {typed}", None).match.places == ("center_huixtla",)
+def test_a_town_with_several_kinds_of_place_names_no_single_place(reader: Reader) -> None:
+    """Tapachula has an asylum office, shelters and a clinic: the town says where, not what."""
+    assert reader.read("donde esta el centro de tapachula", None).match.places == ()
 
 
 @pytest.fixture(scope="module")

@@ -31,6 +31,7 @@ from bot.config import PROJECT_ROOT, Settings
 from bot.content.loader import load_catalog
 from bot.storage.database import make_engine, upgrade
 from tests.conftest import POSTGRES_URL, _fresh_postgres
+from tests.dialog import shown_answer
 from tests.emulator.client import EmulatorClient, run_emulator
 
 CATALOG = load_catalog(Settings(_env_file=None).content_dir)
@@ -39,7 +40,7 @@ QUESTIONS = {
     "how do i ask for asylum in mexico": "asylum_mexico",
     "is cbp one still working": "cbp_one_status",
 }
-ANSWERS = {q: CATALOG.intents[intent].answer["en"] for q, intent in QUESTIONS.items()}
+ANSWERS = {q: shown_answer(intent, "en") for q, intent in QUESTIONS.items()}
 SECRET = "restart-secret_1"
 Key = tuple[int, str]  # a person and one of their questions
 

@@ -1,4 +1,4 @@
-"""`migrant-bot report unanswered|stats`: the reports for staff, as a table or as CSV."""
+"""`migrant-bot report unanswered|stats|sources`: the reports for staff, as a table or CSV."""
 
 from __future__ import annotations
 
@@ -13,7 +13,9 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.config import Settings
+from bot.content.loader import ContentError, load_catalog
 from bot.reports import BadPeriod, since_ago
+from bot.reports.sources import source_uses
 from bot.reports.stats import Stats, Usage, usage_stats
 from bot.reports.unanswered import QuestionGroup, shorten, unanswered_groups
 from bot.storage.database import make_engine, upgrade
@@ -59,6 +61,16 @@ def register(sub: argparse._SubParsersAction) -> None:
         epilog=STATS_CSV_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    sources = reports.add_parser(
+        "sources",
+        help="every source with the answers that rest on it, stalest first",
+        description="Every source of the content (publisher, title, date, grade, address) "
+        "with the intents, places and notices that rest on it and when a person last "
+        "reviewed them; the stalest first, so an editor sees what to re-check. --csv prints "
+        "one line per source and answer.",
+    )
+    sources.add_argument("--csv", action="store_true", help="print CSV instead of a table")
+    sources.set_defaults(handler=handle_sources)
     for command, default in ((unanswered, "7d"), (stats, "30d")):
         command.add_argument(
             "--since",
@@ -69,6 +81,32 @@ def register(sub: argparse._SubParsersAction) -> None:
         command.add_argument("--csv", action="store_true", help="print CSV instead of a table")
     unanswered.set_defaults(handler=handle_unanswered)
     stats.set_defaults(handler=handle_stats)
+
+
+def handle_sources(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        catalog = load_catalog(settings.content_dir)
+    except ContentError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    found = source_uses(catalog)
+    if args.csv:
+        header = ["publisher", "title", "date", "grade", "url", "kind", "id", "reviewed"]
+        _write_csv(header, (
+            [s.source.publisher, s.source.title, s.source.date, s.source.grade, s.source.url,
+             use.kind, use.id, use.reviewed]
+            for s in found for use in s.uses
+        ))  # fmt: skip
+        return 0
+    today = dt.date.today()
+    for item in found:
+        source = item.source
+        print(f'{source.publisher}, "{source.title}", {source.date} (grade {source.grade})')
+        print(f"  {source.url}")
+        for use in sorted(item.uses, key=lambda u: u.reviewed):
+            age = (today - use.reviewed).days
+            print(f"  {use.kind} {use.id}: reviewed {use.reviewed} ({age} days ago)")
+    return 0
 
 
 def handle_unanswered(args: argparse.Namespace, settings: Settings) -> int:

@@ -17,6 +17,17 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class Source(_Strict):
+    """Where a fact comes from, graded as in shared/sources/FACTS-2026.md: A an official
+    page, B two independent reports, C one report (said with its caution). D never ships."""
+
+    publisher: str = Field(min_length=2)
+    title: str = Field(min_length=2)
+    date: dt.date
+    url: str = Field(pattern=r"^https?://\S+$")
+    grade: Literal["A", "B", "C"]
+
+
 class Intent(_Strict):
     """A question people ask, how they ask it, and the answer in each language."""
 
@@ -27,30 +38,60 @@ class Intent(_Strict):
     handoff: bool = False
     small_talk: bool = False  # answered only when the message holds nothing else
     related: list[str] = []
-    source: str = Field(min_length=3)
+    sources: list[Source]  # empty only for answers that state no fact (a greeting)
     reviewed: dt.date
     answer: dict[Lang, str]
     examples: dict[Lang, list[str]]
 
+    @property
+    def only_press(self) -> bool:
+        """Every source is one press report (grade C): the answer says so."""
+        return bool(self.sources) and all(s.grade == "C" for s in self.sources)
+
 
 class Place(_Strict):
-    """A care center; unknown facts stay None so nobody reads an invented one."""
+    """A real, sourced place; unknown facts stay None so nobody reads an invented one. A
+    place known only to its town (`precision: town`) is never sent as a map pin."""
 
     id: str = Field(pattern=ID_PATTERN)
     intent: str
+    kind: Literal["asylum_office", "shelter", "clinic"]
     name: dict[Lang, str]
     aliases: list[str] = []
     town: str
+    street: str | None = None
     latitude: float = Field(ge=-90, le=90)
     longitude: float = Field(ge=-180, le=180)
-    coordinates_exact: bool = False
+    precision: Literal["town", "exact"] = "town"
+    status: Literal["open", "closed", "not_confirmed"]
     serves: dict[Lang, str]
-    services: list[str] = []
-    address: str | None = None
+    offers: dict[Lang, str]
     hours: str | None = None
     phone: str | None = None
-    source: str = Field(min_length=3)
+    sources: list[Source] = Field(min_length=1)
     reviewed: dt.date
+
+
+class Notice(_Strict):
+    """A short text shown with the answers it concerns, only between `from` and `until`
+    (both days included): "COMAR is closed from 20 December to 5 January"."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    id: str = Field(pattern=ID_PATTERN)
+    text: dict[Lang, str]
+    concerns: list[str] = Field(min_length=1)  # intent or place ids
+    starts: dt.date = Field(alias="from")
+    ends: dt.date = Field(alias="until")
+    sources: list[Source] = []
+    reviewed: dt.date
+
+    def shown_on(self, day: dt.date) -> bool:
+        return self.starts <= day <= self.ends
+
+
+class Notices(_Strict):
+    notices: list[Notice] = []
 
 
 class Topic(_Strict):
@@ -110,6 +151,7 @@ class Catalog:
     version: str
     out_of_scope: dict[str, list[str]] = field(default_factory=dict)
     danger: Danger | None = None
+    notices: tuple[Notice, ...] = ()
 
     def intent(self, intent_id: str) -> Intent | None:
         return self.intents.get(intent_id)

@@ -17,8 +17,10 @@ from bot.content.catalog import (
     Danger,
     Intent,
     Lexicon,
+    Notices,
     OutOfScope,
     Place,
+    Source,
     Topic,
 )
 from bot.content.expressions import ExpressionError, parse_expression
@@ -26,17 +28,18 @@ from bot.content.problems import Problem, Severity, errors
 from bot.content.yamlsource import SourceFile, YamlSyntaxError, read_yaml
 from bot.languages import ENGLISH_NAMES, LANGUAGES, Lang
 
-# The intents every deployment must have: menus, safety and privacy depend on them.
+# The intents the engine itself answers by id (/start, /human, /forget, /help, /language, the
+# emergency button); every other intent is the deployment's choice.
 REQUIRED_INTENTS = (
-    "greeting", "thanks", "help_menu", "talk_to_human", "change_language", "emergency",
-    "care_centers", "center_tapachula", "center_huixtla", "center_services", "cbp_one_about",
-    "cbp_one_schedule", "cbp_one_cost_scams", "cbp_one_status", "cbp_one_have_appointment",
-    "safe_transfer_about", "safe_transfer_request", "asylum_mexico", "bot_about_privacy",
-    "forget_me",
+    "greeting", "help_menu", "talk_to_human", "change_language", "emergency", "forget_me",
 )  # fmt: skip
 MAX_ANSWER_CHARS = 700
 MAX_TITLE_CHARS = 40
 REVIEW_EVERY_DAYS = 180
+SOURCE_FRESH_DAYS = 365
+# Placeholders an answer may hold; the engine fills them from settings.
+PLACEHOLDERS = frozenset({"retention_days"})
+_PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 
 M = TypeVar("M", bound=BaseModel)
 # The ids written in a file that cannot be read (`- id: greeting`, `language: fr`).
@@ -96,6 +99,7 @@ class _Reader:
         out_of_scope = self._read_items(".", None, OutOfScope, only="out_of_scope.yaml",
                                         required=False)  # fmt: skip
         danger = self._read_items(".", None, Danger, only="danger.yaml")
+        notices = self._read_items(".", None, Notices, only="notices.yaml", required=False)
 
         intent_map = self._unique(intents, "intent")
         place_map = self._unique(places, "place")
@@ -105,6 +109,8 @@ class _Reader:
         self._check_intents(intents, intent_map)
         self._check_places(places, intent_map)
         self._check_topics(topics, intent_map)
+        for found_notices, src, where in notices:
+            self._check_notices(found_notices, src, where, intent_map, place_map)
         for found, src, where in out_of_scope:
             self._check_reviewed(src, where, "out_of_scope", found.reviewed)
         for found_danger, src, where in danger:
@@ -130,6 +136,7 @@ class _Reader:
                 for lang, examples in found.examples.items()
             },
             danger=danger[0][0] if danger else None,
+            notices=tuple(n for found, _s, _w in notices for n in found.notices),
         )
         return catalog, self.problems
 
@@ -275,6 +282,8 @@ class _Reader:
                             f'"{part}:" as "{lang}: ..."',
                         )  # fmt: skip
             self._check_answer_lengths(src, where, intent.id, intent.answer)
+            self._check_placeholders(src, where, intent.id, intent.answer)
+            self._check_sources(src, where, intent.id, intent.sources)
             for lang, title in intent.title.items():
                 if len(title) > MAX_TITLE_CHARS:
                     self.problem(
@@ -308,7 +317,7 @@ class _Reader:
                     src, (*where, "intent"), f"{place.id}.intent",
                     f'there is no intent "{place.intent}"{_did_you_mean(place.intent, intents)}',
                 )  # fmt: skip
-            for part in ("name", "serves"):
+            for part in ("name", "serves", "offers"):
                 for lang in LANGUAGES:
                     if not getattr(place, part).get(lang):
                         self.problem(
@@ -316,13 +325,7 @@ class _Reader:
                             f"the {ENGLISH_NAMES[lang]} {part} is missing; add it under "
                             f'"{part}:" as "{lang}: ..."',
                         )  # fmt: skip
-            if not place.address:
-                self.problem(
-                    src, (*where, "address"), f"{place.id}.address",
-                    "no address yet: the bot tells people to ask a person; add the address "
-                    "when it is confirmed by the center",
-                    Severity.WARNING,
-                )  # fmt: skip
+            self._check_sources(src, where, place.id, place.sources)
             self._check_reviewed(src, where, place.id, place.reviewed)
 
     def _check_topics(
@@ -373,6 +376,74 @@ class _Reader:
             self._check_expressions(
                 src, (*where, "not_danger", lang), f"not_danger.{lang}", expressions
             )
+
+    def _check_sources(
+        self, src: SourceFile, where: tuple[Any, ...], label: str, sources: list[Source]
+    ) -> None:
+        """A source from the future is a typo; one older than a year may be out of date."""
+        for i, source in enumerate(sources):
+            at = (*where, "sources", i, "date")
+            age = (self.today - source.date).days
+            if age < 0:
+                self.problem(src, at, f"{label}.sources",
+                             f"the date {source.date} is in the future; put the day the source "
+                             "was published")  # fmt: skip
+            elif age > SOURCE_FRESH_DAYS:
+                self.problem(
+                    src, at, f"{label}.sources",
+                    f'"{source.title}" ({source.publisher}) is from {source.date}, more than a '
+                    "year ago; check that it still holds, or find a newer source",
+                    Severity.WARNING,
+                )  # fmt: skip
+
+    def _check_placeholders(
+        self, src: SourceFile, where: tuple[Any, ...], label: str, answers: Mapping[Lang, str]
+    ) -> None:
+        for lang, text in answers.items():
+            for name in _PLACEHOLDER.findall(text):
+                if name not in PLACEHOLDERS:
+                    known = ", ".join("{" + p + "}" for p in sorted(PLACEHOLDERS))
+                    self.problem(
+                        src, (*where, "answer", lang), f"{label}.answer.{lang}",
+                        f'"{{{name}}}" is not something the bot can fill in; use {known}',
+                    )  # fmt: skip
+
+    def _check_notices(
+        self,
+        found: Notices,
+        src: SourceFile,
+        where: tuple[Any, ...],
+        intents: dict[str, Intent],
+        places: dict[str, Place],
+    ) -> None:
+        """Every notice speaks four languages, ends after it starts, and concerns answers or
+        places that exist."""
+        seen: set[str] = set()
+        for n, notice in enumerate(found.notices):
+            at = (*where, "notices", n)
+            if notice.id in seen:
+                self.problem(src, (*at, "id"), notice.id,
+                             f'the notice "{notice.id}" is listed twice')  # fmt: skip
+            seen.add(notice.id)
+            for lang in LANGUAGES:
+                if not notice.text.get(lang):
+                    self.problem(
+                        src, (*at, "text"), f"{notice.id}.text.{lang}",
+                        f'the {ENGLISH_NAMES[lang]} text is missing; add it as "{lang}: ..."',
+                    )  # fmt: skip
+            if notice.ends < notice.starts:
+                self.problem(src, (*at, "until"), f"{notice.id}.until",
+                             f"the notice ends ({notice.ends}) before it starts "
+                             f"({notice.starts})")  # fmt: skip
+            known = {**intents, **places}
+            for i, concern in enumerate(notice.concerns):
+                if concern not in known and not self._failed(Intent, concern):
+                    self.problem(
+                        src, (*at, "concerns", i), f"{notice.id}.concerns",
+                        f'there is no intent or place "{concern}"{_did_you_mean(concern, known)}',
+                    )  # fmt: skip
+            self._check_sources(src, at, notice.id, notice.sources)
+            self._check_reviewed(src, at, notice.id, notice.reviewed)
 
     def _check_answer_lengths(
         self, src: SourceFile, where: tuple[Any, ...], label: str, answers: Mapping[Lang, str]
@@ -426,8 +497,15 @@ def _plain(err: Any) -> str:
         return f'"{last}" is missing; add it'
     if kind == "extra_forbidden":
         return f'"{last}" is not a field we know; check its spelling or remove it'
+    if kind == "literal_error" and last == "grade":
+        return (f'grade "{err["input"]}" never ships: use A, B or C as graded in '
+                "shared/sources/FACTS-2026.md, or leave the fact out")  # fmt: skip
+    if kind == "literal_error" and last in ("kind", "status", "precision"):
+        return f'"{err["input"]}" must be one of {err["ctx"]["expected"]}'
     if kind == "literal_error":
         return f'"{err["input"]}" is not one of our languages (es, en, fr, ht)'
+    if kind == "string_pattern_mismatch" and last == "url":
+        return "must be the full web address of the source, starting with https://"
     if kind.startswith("date"):
         return "must be a date written like 2026-11-27"
     if kind == "string_pattern_mismatch":

@@ -7,7 +7,9 @@ It decides what to say; the service around it stores state and applies the effec
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import re
+from collections.abc import Callable
 
 from bot.content.catalog import Catalog, Intent
 from bot.dialog.buttons import Action, ButtonSigner, Press
@@ -27,14 +29,20 @@ from bot.dialog.events import (
     TextReply,
     Understanding,
     UserState,
+    VenueReply,
 )
-from bot.dialog.places import nearest_places
+from bot.dialog.places import Nearby, is_on_earth, nearest_places
 from bot.dialog.safety import Alarm, SafetyPolicy
-from bot.i18n import UiText
+from bot.i18n import N_, UiText
 from bot.languages import DEFAULT_LANGUAGE, LANGUAGES, NATIVE_NAMES, Lang, as_language
 from bot.understanding.reader import Reader, Reading, message_language
 
 CONFIRM_FORGET = "confirm_forget"
+# Month names are UI sentences (Babel has no Haitian Creole calendar); _() translates them.
+MONTHS = (
+    N_("January"), N_("February"), N_("March"), N_("April"), N_("May"), N_("June"),
+    N_("July"), N_("August"), N_("September"), N_("October"), N_("November"), N_("December"),
+)  # fmt: skip
 NEAREST_SHOWN = 2
 _DEEP_LINK = re.compile(r"^([a-z][a-z0-9_]{1,40})-([a-z]{2})$")
 
@@ -42,22 +50,32 @@ _DEEP_LINK = re.compile(r"^([a-z][a-z0-9_]{1,40})-([a-z]{2})$")
 class Engine:
     """Answers one event for one person from the catalog, the reader and the UI catalogs."""
 
-    def __init__(self, catalog: Catalog, reader: Reader, ui: UiText, signer: ButtonSigner):
+    def __init__(
+        self,
+        catalog: Catalog,
+        reader: Reader,
+        ui: UiText,
+        signer: ButtonSigner,
+        *,
+        retention_days: int = 30,
+        today: Callable[[], dt.date] = dt.date.today,
+    ) -> None:
         self.catalog = catalog
         self.reader = reader
         self._ui = ui
         self._signer = signer
+        self._retention_days = retention_days
+        self._today = today  # which notices are in their window
         self._safety = SafetyPolicy(catalog, reader)
         self._danger_answers = {
             kind.id: kind.answer for kind in (catalog.danger.kinds if catalog.danger else [])
         }
-        # Answers of the topic the care centers belong to offer "share your location".
-        place_topics = {
+        # Answers of the topics places belong to offer "share your location".
+        self._place_topics = {
             catalog.intents[p.intent].topic
             for p in catalog.places.values()
-            if p.intent in catalog.intents
+            if p.intent in catalog.intents and p.status == "open"
         }
-        self._place_topic = place_topics.pop() if len(place_topics) == 1 else None
 
     def handle(self, incoming: Incoming, state: UserState, desk_open: bool = False) -> Outcome:
         """Decides the replies and effects of one event; never raises on user input.
@@ -184,11 +202,23 @@ class Engine:
         lang = self._language(state, reading, incoming.client_language)
         state.pending = None
         alarm = self._safety.assess(text, reading)
-        if alarm is not None:
+        if alarm is not None and alarm.certain:
             return self._emergency(incoming, state, lang, alarm, reading, text)
         if reading.intent is None:
-            return self._not_understood(incoming, state, lang, text, reading)
-        return self._answer(incoming, state, lang, reading.intent, reading, text)
+            outcome = self._not_understood(incoming, state, lang, text, reading)
+        else:
+            outcome = self._answer(incoming, state, lang, reading.intent, reading, text)
+        return outcome if alarm is None else self._numbers_first(outcome, lang)
+
+    def _numbers_first(self, outcome: Outcome, lang: Lang) -> Outcome:
+        """Danger is possible but not clear (an urgent intent only among the matcher's
+        suggestions): the numbers come first, then what the person asked."""
+        _ = self._ui.for_language(lang)
+        numbers = _("If you are in danger now, call 911. Anonymous reports: 089.")
+        first, *rest = outcome.replies
+        assert isinstance(first, TextReply)
+        first = dataclasses.replace(first, text=f"{numbers}\n\n{first.text}")
+        return dataclasses.replace(outcome, replies=(first, *rest), danger=True)
 
     def _on_command(
         self, incoming: Incoming, event: CommandEvent, state: UserState, lang: Lang
@@ -263,22 +293,40 @@ class Engine:
         self, incoming: Incoming, event: LocationEvent, state: UserState, lang: Lang
     ) -> Outcome:
         _ = self._ui.for_language(lang)
-        nearest = nearest_places(self.catalog, event.latitude, event.longitude, lang, _)
+        if not is_on_earth(event.latitude, event.longitude):
+            text = _("That location does not look right. Please share it again, or choose a "
+                     "topic.")  # fmt: skip
+            return self._out(state, lang, self._menu_reply(incoming, lang, text))
+        nearest = nearest_places(self.catalog, event.latitude, event.longitude)[:NEAREST_SHOWN]
         if not nearest:
-            return self._out(
-                state, lang, self._menu_reply(incoming, lang, _("I have no care centers to show."))
+            text = _("I know of no open place near you. Ask a person from the team, or choose "
+                     "a topic.")  # fmt: skip
+            return self._out(state, lang, self._menu_reply(incoming, lang, text))
+        lines = [_("The nearest places I know of (distances are approximate):")]
+        lines += [f"{i}. {self._nearby_line(n, lang)}" for i, n in enumerate(nearest, 1)]
+        replies: list[Reply] = [TextReply("\n".join(lines))]
+        replies += [
+            VenueReply(
+                name=n.place.name[lang],
+                address=", ".join(filter(None, (n.place.street, n.place.town))),
+                latitude=n.place.latitude,
+                longitude=n.place.longitude,
+                distance_km=n.distance_km,
             )
-        shown = nearest[:NEAREST_SHOWN]
-        lines = [_("The nearest care centers:")]
-        lines += [
-            f"{i}. {venue.name}: {venue.distance_km:.0f} km" for i, venue in enumerate(shown, 1)
+            for n in nearest
+            if n.exact  # a place known only to its town is never sent as a precise pin
         ]
-        if not all(self.catalog.places[p].coordinates_exact for p in self.catalog.places):
-            lines.append(_("The map pins show the town, not the exact door. Ask a person from "
-                           "the team for the address before you go."))  # fmt: skip
-        replies: list[Reply] = [TextReply("\n".join(lines)), *shown]
         replies.append(self._menu_reply(incoming, lang, _("What else can I help you with?")))
         return self._out(state, lang, *replies)
+
+    def _nearby_line(self, nearby: Nearby, lang: Lang) -> str:
+        """ "CMS-T (COMAR): about 30 km, in Tapachula, Chiapas, on the Libramiento Sur"."""
+        _ = self._ui.for_language(lang)
+        place = nearby.place
+        where = _("about {km} km, in {town}").format(km=round(nearby.distance_km), town=place.town)
+        if place.street:
+            where = _("{where}, on {street}").format(where=where, street=place.street)
+        return f"{place.name[lang]}: {where}. {place.offers[lang]}"
 
     # -- replies -------------------------------------------------------------------------
 
@@ -332,21 +380,20 @@ class Engine:
             handoff = Handoff(HandoffReason.EMERGENCY, urgent=True)
         elif intent.handoff:
             handoff = Handoff(HandoffReason.ASKED, urgent=False)
+        answer = self._answer_text(intent, lang)
         if intent_id == "change_language":
-            replies.append(self._language_choice(incoming, lang, intent.answer[lang]))
+            replies.append(self._language_choice(incoming, lang, answer))
         elif intent_id == "forget_me":
             state.pending = CONFIRM_FORGET
-            replies.append(TextReply(intent.answer[lang], (
+            replies.append(TextReply(answer, (
                 (Button(_("Yes, delete everything"), self._data(incoming, Action.FORGET_YES)),),
                 (Button(_("No, keep it"), self._data(incoming, Action.FORGET_NO)),),
             )))  # fmt: skip
         else:
-            replies.append(
-                TextReply(intent.answer[lang], self._answer_buttons(incoming, intent, lang))
-            )
-            if intent.topic == self._place_topic:
+            replies.append(TextReply(answer, self._answer_buttons(incoming, intent, lang)))
+            if intent.topic in self._place_topics:
                 replies.append(TextReply(
-                    _("Share your location and I will show you the nearest care center."),
+                    _("Share your location and I will show you the nearest places I know of."),
                     location_button=_("📍 Share my location"),
                 ))  # fmt: skip
         understanding = None
@@ -422,7 +469,9 @@ class Engine:
             if r in self.catalog.intents
         ]
         last = [Button(_("⬅️ Menu"), self._data(incoming, Action.MENU))]
-        if not intent.handoff:
+        if not intent.handoff and not any(
+            self.catalog.intents[r].handoff for r in intent.related if r in self.catalog.intents
+        ):  # one way to a person is enough
             last.append(Button(_("🙋 Talk to a person"), self._data(incoming, Action.HUMAN)))
         return (*rows, tuple(last))
 
@@ -497,7 +546,34 @@ class Engine:
 
     def answer_text(self, intent_id: str, lang: Lang) -> str | None:
         intent = self.catalog.intents.get(intent_id)
-        return intent.answer[lang] if intent else None
+        return self._answer_text(intent, lang) if intent else None
+
+    def _answer_text(self, intent: Intent, lang: Lang) -> str:
+        """The answer as the person reads it: notices in their window first, the text with
+        its settings filled in, a caution when it rests on press reports only, and how fresh
+        it is."""
+        _ = self._ui.for_language(lang)
+        text = intent.answer[lang].replace("{retention_days}", str(self._retention_days))
+        parts = [f"⚠️ {notice}" for notice in self._notices(intent, lang)]
+        parts.append(text)
+        if intent.only_press and not intent.urgent:  # never a reason to wait in danger
+            parts.append(_("This rests on press reports: check it with our team before you "
+                           "act on it."))  # fmt: skip
+        if intent.sources:
+            month = _(MONTHS[intent.reviewed.month - 1])
+            parts.append(_("Information reviewed in {month} {year}.").format(
+                month=month, year=intent.reviewed.year
+            ))  # fmt: skip
+        return "\n\n".join(parts)
+
+    def _notices(self, intent: Intent, lang: Lang) -> list[str]:
+        today = self._today()
+        places = {p.id for p in self.catalog.places.values() if p.intent == intent.id}
+        return [
+            notice.text[lang]
+            for notice in self.catalog.notices
+            if notice.shown_on(today) and ({intent.id} | places) & set(notice.concerns)
+        ]
 
     # -- helpers -------------------------------------------------------------------------
 

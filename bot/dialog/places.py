@@ -1,15 +1,27 @@
-"""Nearest care centers to a shared location."""
+"""The places nearest to a shared location: only open ones, only within reach, and a place
+known only to its town is never presented as a precise map pin."""
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
-from bot.content.catalog import Catalog
-from bot.dialog.events import VenueReply
-from bot.i18n import Gettext
-from bot.languages import Lang
+from bot.content.catalog import Catalog, Place
 
 EARTH_RADIUS_KM = 6371.0
+# Farther than this, a place is not "near" in any useful sense (Tapachula to Huixtla is ~40 km,
+# to Tuxtla Gutiérrez ~250 km): the person is told none is close instead of a 9,000 km answer.
+REACH_KM = 150.0
+
+
+@dataclass(frozen=True)
+class Nearby:
+    place: Place
+    distance_km: float
+
+    @property
+    def exact(self) -> bool:
+        return self.place.precision == "exact"
 
 
 def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -20,20 +32,21 @@ def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(a))
 
 
-def nearest_places(
-    catalog: Catalog, latitude: float, longitude: float, lang: Lang, _: Gettext
-) -> list[VenueReply]:
-    """Every place as a venue, nearest first; an unknown address says so, never guesses."""
-    venues = []
-    for place in catalog.places.values():
-        address = place.address or _("{town} (exact address not confirmed)").format(
-            town=place.town
-        )
-        venues.append(VenueReply(
-            name=place.name[lang],
-            address=address,
-            latitude=place.latitude,
-            longitude=place.longitude,
-            distance_km=distance_km(latitude, longitude, place.latitude, place.longitude),
-        ))  # fmt: skip
-    return sorted(venues, key=lambda v: v.distance_km or 0.0)
+def is_on_earth(latitude: float, longitude: float) -> bool:
+    """Telegram sends real coordinates; a forged or broken update may not."""
+    return (
+        math.isfinite(latitude)
+        and math.isfinite(longitude)
+        and -90 <= latitude <= 90
+        and -180 <= longitude <= 180
+    )
+
+
+def nearest_places(catalog: Catalog, latitude: float, longitude: float) -> list[Nearby]:
+    """Open places within reach, nearest first."""
+    found = [
+        Nearby(place, distance_km(latitude, longitude, place.latitude, place.longitude))
+        for place in catalog.places.values()
+        if place.status == "open"
+    ]
+    return sorted((n for n in found if n.distance_km <= REACH_KM), key=lambda n: n.distance_km)

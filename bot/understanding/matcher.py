@@ -181,11 +181,17 @@ class IntentMatcher:
         for word, found_in in self._postings.items():
             if len(found_in) > 1:
                 self._by_shape[(word[0], len(word))].append(word)
+        # A place's own names point to its intent; a town does only when every place there
+        # has the same one (Tapachula has an asylum office, shelters and a clinic: it says
+        # where, not what).
+        towns: dict[str, set[str]] = defaultdict(set)
+        for place in catalog.places.values():
+            towns[place.town.split(",")[0].lower()].add(place.intent)
         self._places = [
             (place.intent, alias.lower())
             for place in catalog.places.values()
-            for alias in (*place.aliases, place.town.split(",")[0])
-        ]
+            for alias in place.aliases
+        ] + [(next(iter(intents)), town) for town, intents in towns.items() if len(intents) == 1]
         self._correct = lru_cache(maxsize=20000)(self._correct_uncached)
         self._lock = threading.Lock()
 

@@ -14,7 +14,7 @@ from bot.understanding.normalize import Normalizer
 # The confidence is the probability that the best intent is right: a logistic curve over the
 # matcher's raw score and the margin to the runner-up, fitted on the development set
 # (tests/data/dev) by bench/calibrate.py, which prints these three numbers.
-CALIBRATION = (-1.339, 11.726, 17.753)
+CALIBRATION = (-0.826, 6.552, 13.088)
 # Above ANSWER_AT the bot answers; between the two it asks "did you mean...?"; below
 # SUGGEST_AT it says it did not understand and offers the menu and a person.
 ANSWER_AT = 0.55
