@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 MO_FILES := $(patsubst %.po,%.mo,$(wildcard locales/*/LC_MESSAGES/messages.po))
 
-.PHONY: run test check lint format i18n eval bench clean
+.PHONY: run test test-versions check lint format i18n eval bench clean
 
 ## run: set everything up and start the bot (without TELEGRAM_BOT_TOKEN: the terminal chat)
 run: $(STAMP) $(MO_FILES)
@@ -14,6 +14,10 @@ run: $(STAMP) $(MO_FILES)
 ## test: set everything up and run the whole test suite
 test: $(STAMP) $(MO_FILES)
 	$(BIN)/python -m pytest -q
+
+## test-versions: the suite again under each other Python 3.11-3.13 found here (.venv-3.X)
+test-versions: $(STAMP)
+	MAKE="$(MAKE)" .ci/test-versions
 
 ## check: validate content/ and the translation catalogs (for content editors)
 check: $(STAMP)
@@ -55,5 +59,5 @@ locales/%/LC_MESSAGES/messages.mo: locales/%/LC_MESSAGES/messages.po $(STAMP)
 	$(BIN)/pybabel compile -d locales -D messages -l $*
 
 clean:
-	rm -rf $(VENV) data .pytest_cache .ruff_cache .mypy_cache
+	rm -rf $(VENV) .venv-3.* data .pytest_cache .ruff_cache .mypy_cache
 	find locales -name '*.mo' -delete

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine as Database
 
 from bot.app import build_conversation, build_engine
 from bot.config import Settings
@@ -10,9 +14,15 @@ from bot.dialog.events import Incoming, TextEvent
 from bot.storage.database import make_engine
 
 
-def _conversation(settings: Settings, content: Path, tmp_path: Path):  # type: ignore[no-untyped-def]
-    local = settings.model_copy(update={"content_dir": content})
+@pytest.fixture
+def sqlite(tmp_path: Path) -> Iterator[Database]:
     database = make_engine(f"sqlite:///{tmp_path / 'reload.sqlite3'}")
+    yield database
+    database.dispose()
+
+
+def _conversation(settings: Settings, content: Path, database: Database):  # type: ignore[no-untyped-def]
+    local = settings.model_copy(update={"content_dir": content})
     return build_conversation(local, build_engine(local), database)
 
 
@@ -22,9 +32,9 @@ def _answer(conversation, text: str) -> str:  # type: ignore[no-untyped-def]
 
 
 def test_an_edited_answer_is_served_after_a_reload(
-    settings: Settings, content_copy: Path, tmp_path: Path
+    settings: Settings, content_copy: Path, sqlite: Database
 ) -> None:
-    conversation = _conversation(settings, content_copy, tmp_path)
+    conversation = _conversation(settings, content_copy, sqlite)
     before = _answer(conversation, "what is cbp one")
     assert conversation.content.reload_if_changed() is None  # nothing changed yet
     file = content_copy / "intents" / "cbp_one.yaml"
@@ -37,9 +47,9 @@ def test_an_edited_answer_is_served_after_a_reload(
 
 
 def test_broken_content_never_replaces_good_content(
-    settings: Settings, content_copy: Path, tmp_path: Path
+    settings: Settings, content_copy: Path, sqlite: Database
 ) -> None:
-    conversation = _conversation(settings, content_copy, tmp_path)
+    conversation = _conversation(settings, content_copy, sqlite)
     version = conversation.engine.catalog.version
     (content_copy / "intents" / "asylum.yaml").write_text("intents:\n  - id: [broken\n")
     result = conversation.content.reload()

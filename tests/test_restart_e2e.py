@@ -8,6 +8,7 @@ only for the updates that the database shows unfinished at the kill and that wer
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import signal
@@ -175,7 +176,7 @@ def test_a_polling_bot_stopped_in_the_middle_of_a_burst_answers_every_question_o
 
 
 def _unfinished_sqlite(database: Path) -> set[int]:
-    with sqlite3.connect(database) as connection:
+    with contextlib.closing(sqlite3.connect(database)) as connection:  # `with` alone: no close
         try:
             rows = connection.execute(
                 "SELECT update_id FROM processed_updates WHERE state = 'handling'"

@@ -53,8 +53,11 @@ def test_forget_leaves_no_row_about_the_person_in_any_table(
 
 def test_upgrade_creates_every_model_table_and_is_idempotent(tmp_path: Path) -> None:
     engine = make_engine(f"sqlite:///{tmp_path / 'new' / 'db.sqlite3'}")
-    upgrade(engine)
-    upgrade(engine)
-    tables = set(inspect(engine).get_table_names())
+    try:
+        upgrade(engine)
+        upgrade(engine)
+        tables = set(inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
     assert {t.name for t in Base.metadata.sorted_tables} <= tables
     assert "alembic_version" in tables

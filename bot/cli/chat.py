@@ -58,16 +58,22 @@ def handle(args: argparse.Namespace, settings: Settings) -> int:
         print(exc, file=sys.stderr)
         return 1
     staff = bool(getattr(args, "staff", False))
-    conversation = build_conversation(
-        settings, parts, make_engine(settings.database_url), staff=staff
-    )
-    lang = getattr(args, "lang", None)
+    database = make_engine(settings.database_url)
+    try:
+        conversation = build_conversation(settings, parts, database, staff=staff)
+        return _talk(conversation, args.user, staff, getattr(args, "lang", None))
+    finally:
+        database.dispose()
+
+
+def _talk(conversation: Conversation, user: int, staff: bool, lang: str | None) -> int:
+    """The terminal session, until /quit or the end of input."""
     print(HELP + (f"\n{STAFF_HELP}" if staff else ""))
     buttons: list[Button] = []
     event: Event | None = CommandEvent(Command.START)
     while True:
         if event is not None:
-            turn = conversation.handle(Incoming(args.user, event, client_language=lang))
+            turn = conversation.handle(Incoming(user, event, client_language=lang))
             buttons = _show(turn.replies)
             for staff_event in turn.staff:
                 _show_to_team(staff_event, event)
@@ -79,7 +85,7 @@ def handle(args: argparse.Namespace, settings: Settings) -> int:
         if line in ("/quit", "/exit"):
             return 0
         if staff and line.startswith("/team"):
-            buttons = _as_team(conversation, args.user, line[len("/team") :].strip()) or buttons
+            buttons = _as_team(conversation, user, line[len("/team") :].strip()) or buttons
             event = None
             continue
         event = parse(line, buttons)

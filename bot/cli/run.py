@@ -81,7 +81,11 @@ def _serve_webhook(settings: Settings, workers: int) -> int:
         print("migrant-bot: set WEBHOOK_SECRET (letters, digits, _ and -) for webhook mode",
               file=sys.stderr)  # fmt: skip
         return 2
-    upgrade(make_engine(settings.database_url))  # once, before the workers start
+    database = make_engine(settings.database_url)
+    try:
+        upgrade(database)  # once, before the workers start (each has its own engine)
+    finally:
+        database.dispose()
     uvicorn.run(
         "bot.transport.webhook:app_from_environment",
         factory=True,

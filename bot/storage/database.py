@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import sqlite3
 from pathlib import Path
 
 from alembic import command
@@ -10,6 +12,18 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def _sqlite_datetime(value: dt.datetime) -> str:
+    """As SQLAlchemy's DateTime stores it on SQLite: the clock time, the zone dropped."""
+    return value.replace(tzinfo=None).isoformat(" ", timespec="microseconds")
+
+
+# A date or datetime bound without a SQLAlchemy type (a plain `text()` parameter) reaches
+# sqlite3 as is, whose default adapters for them are deprecated since Python 3.12. These
+# explicit ones store the same text as SQLAlchemy's Date and DateTime columns do.
+sqlite3.register_adapter(dt.datetime, _sqlite_datetime)
+sqlite3.register_adapter(dt.date, dt.date.isoformat)
 
 
 def make_engine(url: str) -> Engine:
