@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
@@ -54,6 +55,8 @@ class _Patterns:
             if prefix:
                 self._stems[text[:2]].append(text)
         self._long_words = [t for t, p in self._by_first if not p and len(t) >= FUZZY_FROM]
+        # Messages share most of their words: each word is looked up once per list.
+        self._firsts = lru_cache(maxsize=50_000)(self._firsts_of)
 
     def find(
         self, tokens: Sequence[str | None], fuzzy: bool
@@ -70,7 +73,7 @@ class _Patterns:
                         return expression, start, end
         return None
 
-    def _firsts(self, token: str, fuzzy: bool) -> list[tuple[str, bool]]:
+    def _firsts_of(self, token: str, fuzzy: bool) -> tuple[tuple[str, bool], ...]:
         found = [(token, False)] if (token, False) in self._by_first else []
         found += [
             (stem, True) for stem in self._stems.get(token[:2], ()) if _starts(token, stem, fuzzy)
@@ -80,7 +83,7 @@ class _Patterns:
                 token, self._long_words, scorer=Levenshtein.distance, score_cutoff=1, limit=None
             )
             found += [(word, False) for word, _distance, _index in near if word != token]
-        return found
+        return tuple(found)
 
 
 class DangerDetector:
