@@ -292,11 +292,8 @@ class _Reader:
                         f"{MAX_TITLE_CHARS}",
                     )  # fmt: skip
             for i, related in enumerate(intent.related):
-                if related not in known and not self._failed(Intent, related):
-                    self.problem(
-                        src, (*where, "related", i), f"{intent.id}.related",
-                        f'there is no intent "{related}"{_did_you_mean(related, known)}',
-                    )  # fmt: skip
+                self._check_known(src, (*where, "related", i), f"{intent.id}.related",
+                                  related, known)  # fmt: skip
             self._check_reviewed(src, where, intent.id, intent.reviewed)
         for required in REQUIRED_INTENTS:
             if required in known or self._failed(Intent, required):
@@ -312,11 +309,8 @@ class _Reader:
         self, found: list[tuple[Place, SourceFile, tuple[Any, ...]]], intents: dict[str, Intent]
     ) -> None:
         for place, src, where in found:
-            if place.intent not in intents and not self._failed(Intent, place.intent):
-                self.problem(
-                    src, (*where, "intent"), f"{place.id}.intent",
-                    f'there is no intent "{place.intent}"{_did_you_mean(place.intent, intents)}',
-                )  # fmt: skip
+            self._check_known(src, (*where, "intent"), f"{place.id}.intent",
+                              place.intent, intents)  # fmt: skip
             for part in ("name", "serves", "offers"):
                 for lang in LANGUAGES:
                     if not getattr(place, part).get(lang):
@@ -339,11 +333,23 @@ class _Reader:
                         f'the {ENGLISH_NAMES[lang]} title is missing; add it as "{lang}: ..."',
                     )  # fmt: skip
             for i, intent_id in enumerate(topic.intents):
-                if intent_id not in intents and not self._failed(Intent, intent_id):
-                    self.problem(
-                        src, (*where, "intents", i), f"{topic.id}.intents",
-                        f'there is no intent "{intent_id}"{_did_you_mean(intent_id, intents)}',
-                    )  # fmt: skip
+                self._check_known(src, (*where, "intents", i), f"{topic.id}.intents",
+                                  intent_id, intents)  # fmt: skip
+
+    def _check_known(
+        self,
+        src: SourceFile,
+        where: tuple[Any, ...],
+        field: str,
+        name: str,
+        known: dict[str, Any],
+        what: str = "intent",
+    ) -> None:
+        """A reference to an id: unknown is a problem, unless that intent failed to load for
+        a reason already reported."""
+        if name not in known and not self._failed(Intent, name):
+            self.problem(src, where, field,
+                         f'there is no {what} "{name}"{_did_you_mean(name, known)}')  # fmt: skip
 
     def _check_danger(self, danger: Danger, src: SourceFile, where: tuple[Any, ...]) -> None:
         """Every kind speaks all four languages, and every expression can be matched."""
@@ -437,11 +443,8 @@ class _Reader:
                              f"({notice.starts})")  # fmt: skip
             known = {**intents, **places}
             for i, concern in enumerate(notice.concerns):
-                if concern not in known and not self._failed(Intent, concern):
-                    self.problem(
-                        src, (*at, "concerns", i), f"{notice.id}.concerns",
-                        f'there is no intent or place "{concern}"{_did_you_mean(concern, known)}',
-                    )  # fmt: skip
+                self._check_known(src, (*at, "concerns", i), f"{notice.id}.concerns",
+                                  concern, known, "intent or place")  # fmt: skip
             self._check_sources(src, at, notice.id, notice.sources)
             self._check_reviewed(src, at, notice.id, notice.reviewed)
 
