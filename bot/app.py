@@ -19,6 +19,7 @@ from bot.i18n import UiText
 from bot.live import LiveContent
 from bot.storage.database import upgrade
 from bot.storage.store import Store
+from bot.understanding.model_cache import ModelCache
 from bot.understanding.reader import Reader
 
 
@@ -38,7 +39,7 @@ def build_engine(settings: Settings, *, ephemeral_buttons: bool = False) -> Part
     key = secrets.token_bytes(32) if ephemeral_buttons else settings.button_key()
     engine = Engine(
         catalog,
-        Reader(catalog),
+        Reader(catalog, ModelCache(settings.model_cache_dir)),
         UiText(settings.locales_dir),
         ButtonSigner(key),
         retention_days=settings.retention_days,

@@ -61,6 +61,8 @@ class Settings(BaseSettings):
     database_url: str = f"sqlite:///{PROJECT_ROOT / 'data' / 'migrant-bot.sqlite3'}"
     content_dir: Path = PROJECT_ROOT / "content"
     locales_dir: Path = PROJECT_ROOT / "locales"
+    # Trained intent models, kept so a restart does not train again (safe to delete).
+    model_cache_dir: Path = PROJECT_ROOT / "data" / "models"
     button_secret: SecretStr | None = None
     log_level: str = "INFO"
     # Message text older than this is deleted (daily and on `purge`).

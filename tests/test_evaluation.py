@@ -8,6 +8,7 @@ from bot.languages import LANGUAGES
 from bot.understanding.evaluation import evaluate, read_examples
 
 EVAL = sorted((PROJECT_ROOT / "tests" / "data" / "eval").glob("*.jsonl"))
+HARD = sorted((PROJECT_ROOT / "tests" / "data" / "hard").glob("*.jsonl"))
 
 
 def test_evaluation_set_is_big_enough_and_has_out_of_scope_messages() -> None:
@@ -23,9 +24,20 @@ def test_understanding_meets_the_floors_in_every_language(engine: Engine) -> Non
     tallies = evaluate(engine, read_examples(EVAL))
     for lang in LANGUAGES:
         tally = tallies[lang]
-        # With the v2 intents and their look-alikes the hand-built matcher fell from its 90% /
-        # 80% floors (86-90% / 70-85% per language); these hold today's level until the
-        # trained classifier of the "Understanding v2" issue raises them back.
-        assert tally.accuracy >= 0.85, (lang, tally.as_dict())
-        assert tally.fallback_rate >= 0.70, (lang, tally.as_dict())
+        # The floors of the "Understanding v2" issue: answered right (not a "did you mean"),
+        # and out of scope left unanswered.
+        assert tally.accuracy >= 0.93, (lang, tally.as_dict())
+        assert tally.fallback_rate >= 0.85, (lang, tally.as_dict())
+        assert tally.language_accuracy_long >= 0.97, (lang, tally.as_dict())
+
+
+def test_understanding_holds_its_level_on_the_hard_set(engine: Engine) -> None:
+    """Long stories, slang, non-native English and French, Creole spellings, look-alikes.
+    The issue's floors (93% / 85%) hold here in es and ht; en (91.7%) and fr (87.5%) are
+    short of 93%, so this holds today's level until they are raised."""
+    tallies = evaluate(engine, read_examples(HARD))
+    for lang in LANGUAGES:
+        tally = tallies[lang]
+        assert tally.accuracy >= 0.87, (lang, tally.as_dict())
+        assert tally.fallback_rate >= 0.85, (lang, tally.as_dict())
         assert tally.language_accuracy_long >= 0.97, (lang, tally.as_dict())

@@ -1,7 +1,9 @@
 """Turns what people type into the tokens the matcher compares.
 
 Accents are removed for matching only (answers keep theirs); SMS spellings and spelling variants
-are folded by each language's lexicon (content/lexicon/*.yaml), never by lists in code.
+are folded by each language's lexicon (content/lexicon/*.yaml), never by lists in code. Emoji
+become words of their own ("👋" -> "emojiwavinghandsign"), so a greeting or a thanks sent as
+an emoji is read like the content's emoji examples.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Mapping
+from functools import lru_cache
 
 from bot.content.catalog import Lexicon
 
@@ -18,16 +21,36 @@ _DIGIT_WORD = re.compile(r"(?<=[a-z])(?=\d)|(?<=\d)(?=[a-z])")  # "cbp1" -> "cbp
 MAX_CHARS = 1000  # longer messages are cut: the question is rarely past this point
 
 
-def fold(text: str, limit: int = MAX_CHARS) -> str:
-    """Lowercases, strips accents, emoji and punctuation; keeps letters, digits and spaces
-    (of the first `limit` characters)."""
+def fold(text: str, limit: int = MAX_CHARS, emoji: bool = False) -> str:
+    """Lowercases, strips accents, punctuation and emoji (or, with `emoji`, spells each one
+    as a word); keeps letters, digits and spaces (of the first `limit` characters)."""
     # NFKD splits "ò" into "o" and a combining accent; dropping what is not ASCII then removes
     # accents, emoji and foreign punctuation in one step (our four languages are Latin script).
-    text = unicodedata.normalize("NFKD", text[:limit].casefold())
+    text = text[:limit].casefold()
+    text = unicodedata.normalize("NFKD", _spell_emoji(text) if emoji else text)
     text = text.encode("ascii", "ignore").decode("ascii")
     text = _NOT_WORD.sub(" ", text)
     text = _REPEATS.sub(r"\1", text)
     return text.strip()
+
+
+def _spell_emoji(text: str) -> str:
+    if text.isascii():
+        return text
+    return "".join(_emoji_word(ch) if _is_emoji(ch) else ch for ch in text)
+
+
+def _is_emoji(character: str) -> bool:
+    # Symbols from the miscellaneous-symbols block on (☀, ❤, 👋, 🙏); skin tones and
+    # joiners are modifiers, not symbols, and vanish with the accents.
+    return character >= "\u2600" and unicodedata.category(character) == "So"
+
+
+@lru_cache(maxsize=4096)
+def _emoji_word(symbol: str) -> str:
+    """An emoji as a word: "emoji" and the letters of its Unicode name."""
+    name = unicodedata.name(symbol, "")
+    return f" emoji{''.join(c for c in name.lower() if c.isalpha())} " if name else " "
 
 
 class Normalizer:
@@ -53,7 +76,7 @@ class Normalizer:
 
     def tokens(self, text: str, lang: str | None, limit: int = MAX_CHARS) -> list[str]:
         """All tokens after spelling folding, stop words included."""
-        folded = _DIGIT_WORD.sub(" ", fold(text, limit))
+        folded = _DIGIT_WORD.sub(" ", fold(text, limit, emoji=True))
         words = self._words.get(lang or "", self._shared_words)
         phrases = self._phrases.get(lang or "", self._shared_phrases)
         out: list[str] = []

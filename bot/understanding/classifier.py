@@ -1,0 +1,247 @@
+"""The intent classifier: a linear model trained on the content's example phrases.
+
+Messages are first normalised the way only this domain can (each language's SMS spellings and
+variants, typos corrected towards our own vocabulary), then read as TF-IDF of words and of
+character n-grams by scikit-learn and classified by a linear SVM (class weights balanced) whose
+scores become probabilities through a temperature fitted on cross-validation folds
+(`CalibratedClassifierCV`, method "temperature": one softmax over all intents, so they sum to
+one). The probability of the best intent is what the reader's thresholds are chosen on
+(bench/calibrate.py).
+
+Out of scope is a class of its own, learned from content/out_of_scope.yaml: abstention is
+learned from look-alikes, not tuned by hand. A greeting or thanks before or after a question is
+learned too: training sees each question with and without small talk around it.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+from rapidfuzz import fuzz, process
+from scipy import sparse
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.model_selection import StratifiedKFold
+from sklearn.pipeline import FeatureUnion
+from sklearn.svm import LinearSVC
+from sklearn.utils.extmath import softmax
+
+from bot.content.catalog import Catalog
+from bot.languages import LANGUAGES
+from bot.understanding.normalize import Normalizer
+
+# The pseudo-intent of content/out_of_scope.yaml: when it wins, nothing is answered.
+OUT_OF_SCOPE = "(out of scope)"
+MIN_CORRECTABLE = 4  # shorter words are not typo-corrected: too many false friends
+CORRECTION_CUTOFF = 82.0  # rapidfuzz ratio (0-100) a correction must reach
+# Share of the questions that training also sees with a greeting before or a thanks after.
+SMALL_TALK_SHARE = 0.3
+FOLDS = 5  # cross-validation folds of the probability calibration
+SEED = 7
+
+
+@dataclass(frozen=True)
+class Extras:
+    """What the domain adds in front of a plain model; each can be switched off to measure
+    what it is worth (the ablation table of bench/understanding.py)."""
+
+    typo_correction: bool = True
+    small_talk: bool = True
+    out_of_scope: bool = True
+
+
+ALL_EXTRAS = Extras()
+
+
+@dataclass(frozen=True)
+class Labelled:
+    text: str
+    lang: str
+    intent: str
+
+
+def labelled_examples(catalog: Catalog, extras: Extras = ALL_EXTRAS) -> list[Labelled]:
+    """Every example phrase of every intent, and of out of scope unless switched off."""
+    examples = [
+        Labelled(text, lang, intent.id)
+        for intent in catalog.intents.values()
+        for lang in LANGUAGES
+        for text in intent.examples.get(lang, [])
+    ]
+    if extras.out_of_scope:
+        examples += [
+            Labelled(text, lang, OUT_OF_SCOPE)
+            for lang, texts in catalog.out_of_scope.items()
+            for text in texts
+        ]
+    return examples
+
+
+class IntentClassifier:
+    """Ranks intents for a message by probability; trained once per content version (and
+    kept on disk by bot.understanding.model_cache, so a restart does not train again)."""
+
+    def __init__(
+        self,
+        normalizer: Normalizer,
+        features: FeatureUnion,
+        model: CalibratedClassifierCV,
+        vocabulary: frozenset[str],
+        extras: Extras,
+    ) -> None:
+        self.features = features
+        self.model = model
+        self.vocabulary = vocabulary
+        self.extras = extras
+        self._compile()
+        self.use(normalizer)
+
+    def _compile(self) -> None:
+        """The fitted model as plain arrays. scikit-learn's predict_proba checks its input on
+        every call, which costs more than the arithmetic for one message; `probabilities`
+        does the same arithmetic (a test holds the two equal)."""
+        (calibrated,) = self.model.calibrated_classifiers_
+        svm = calibrated.estimator
+        # Inside the calibration, classes are numbered: the model maps them back to intents.
+        self.intents: tuple[str, ...] = tuple(str(i) for i in self.model.classes_[svm.classes_])
+        self._weights = np.ascontiguousarray(svm.coef_.T)
+        self._intercept = svm.intercept_
+        self._temperature = float(calibrated.calibrators[0].beta_)
+        self._vectorizers = [vectorizer for _, vectorizer in self.features.transformer_list]
+
+    def use(self, normalizer: Normalizer) -> None:
+        """Attaches the normaliser (not stored with the model: it is rebuilt from content)."""
+        self._normalizer = normalizer
+        self._speller = Speller(self.vocabulary) if self.extras.typo_correction else None
+
+    @classmethod
+    def train(
+        cls, catalog: Catalog, normalizer: Normalizer, extras: Extras = ALL_EXTRAS
+    ) -> IntentClassifier:
+        """Trained on every example of the catalog."""
+        small_talk = {i.id for i in catalog.intents.values() if i.small_talk}
+        return cls.fit(labelled_examples(catalog, extras), small_talk, normalizer, extras)
+
+    @classmethod
+    def fit(
+        cls,
+        examples: list[Labelled],
+        small_talk: set[str],
+        normalizer: Normalizer,
+        extras: Extras = ALL_EXTRAS,
+    ) -> IntentClassifier:
+        """Trained on `examples` (a cross-validation fold trains on part of them)."""
+        if extras.small_talk:
+            examples = [*examples, *_with_small_talk(examples, small_talk)]
+        tokens = [normalizer.tokens(e.text, e.lang) for e in examples]
+        counts = Counter(t for words in tokens for t in set(words))
+        vocabulary = frozenset(t for t, n in counts.items() if n > 1 and not t.isdigit())
+        features = FeatureUnion(
+            [
+                ("words", TfidfVectorizer(analyzer=str.split, sublinear_tf=True)),
+                (
+                    "pieces",
+                    TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True),
+                ),
+            ]
+        )
+        model = CalibratedClassifierCV(
+            LinearSVC(class_weight="balanced"),
+            method="temperature",
+            ensemble=False,
+            cv=StratifiedKFold(FOLDS, shuffle=True, random_state=SEED),
+        )
+        speller = Speller(vocabulary) if extras.typo_correction else None
+        texts = [_joined(words, speller) for words in tokens]
+        model.fit(features.fit_transform(texts), [e.intent for e in examples])
+        return cls(normalizer, features, model, vocabulary, extras)
+
+    def __getstate__(self) -> dict[str, object]:
+        return {
+            "features": self.features,
+            "model": self.model,
+            "vocabulary": self.vocabulary,
+            "extras": self.extras,
+        }
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        self._compile()
+        self._speller = None  # until `use`
+
+    def rank(self, text: str, lang: str | None) -> list[tuple[str, float]]:
+        """Every intent with its probability for `text` read as `lang`, most likely first;
+        empty when the message has no word at all."""
+        tokens = self._normalizer.tokens(text, lang)
+        if not tokens:
+            return []
+        text = _joined(tokens, self._speller)
+        matrix = sparse.hstack([v.transform([text]) for v in self._vectorizers], format="csr")
+        if not matrix.nnz:
+            return []
+        probabilities = self.probabilities(matrix)[0]
+        order = np.argsort(-probabilities)
+        return [(self.intents[i], float(probabilities[i])) for i in order]
+
+    def probabilities(self, matrix: sparse.csr_matrix) -> np.ndarray:
+        """What `self.model.predict_proba(matrix)` gives: the SVM's decision values, scaled
+        by the temperature fitted on cross-validation folds, through a softmax."""
+        decision = np.asarray(matrix @ self._weights) + self._intercept
+        return softmax(self._temperature * decision)
+
+
+class Speller:
+    """Corrects a word we don't know to the closest word of our vocabulary (rapidfuzz):
+    "tapachla" -> "tapachula". Character n-grams forgive some typos; a corrected word also
+    gets its whole-word feature back."""
+
+    def __init__(self, vocabulary: frozenset[str]) -> None:
+        # Corrections go towards words seen at least twice in training: a word seen once
+        # is as likely a typo itself (the vocabulary holds only those).
+        self._vocabulary = vocabulary
+        self._by_shape: dict[tuple[str, int], list[str]] = defaultdict(list)
+        for word in sorted(vocabulary):
+            self._by_shape[(word[0], len(word))].append(word)
+        self.correct = lru_cache(maxsize=20000)(self._correct)
+
+    def _correct(self, token: str) -> str:
+        if token in self._vocabulary or len(token) < MIN_CORRECTABLE or token.isdigit():
+            return token
+        spread = max(1, len(token) // 4)
+        choices = [
+            word
+            for size in range(len(token) - spread, len(token) + spread + 1)
+            for word in self._by_shape.get((token[0], size), ())
+        ]
+        best = process.extractOne(
+            token, choices, scorer=fuzz.ratio, score_cutoff=CORRECTION_CUTOFF
+        )
+        return best[0] if best else token
+
+
+def _joined(tokens: list[str], speller: Speller | None) -> str:
+    """The tokens as the model reads them, unknown words corrected when a speller is given."""
+    return " ".join(speller.correct(t) for t in tokens) if speller else " ".join(tokens)
+
+
+def _with_small_talk(examples: list[Labelled], small_talk: set[str]) -> Iterator[Labelled]:
+    """Some questions again with a greeting before or a thanks after them, in their own
+    language, labelled with the question: small talk composes with a question, it never
+    competes with it."""
+    rng = random.Random(SEED)
+    phrases: dict[str, list[str]] = defaultdict(list)
+    for example in examples:
+        if example.intent in small_talk:
+            phrases[example.lang].append(example.text)
+    for example in examples:
+        if example.intent in small_talk or example.intent == OUT_OF_SCOPE:
+            continue
+        if phrases[example.lang] and rng.random() < SMALL_TALK_SHARE:
+            extra = rng.choice(phrases[example.lang])
+            text = f"{extra}, {example.text}" if rng.random() < 0.5 else f"{example.text} {extra}"
+            yield Labelled(text, example.lang, example.intent)
