@@ -1,9 +1,9 @@
 """The intent classifier: a linear model trained on the content's example phrases.
 
 Messages are first normalised the way only this domain can (each language's SMS spellings and
-variants, typos corrected towards our own vocabulary), then read as TF-IDF of words and of
-character n-grams by scikit-learn and classified by a linear SVM (class weights balanced) whose
-scores become probabilities through a temperature fitted on cross-validation folds
+variants, typos corrected towards our own vocabulary), then read as TF-IDF of words, pairs of
+words and character n-grams by scikit-learn and classified by a linear SVM (class weights
+balanced) whose scores become probabilities through a temperature fitted on cross-validation folds
 (`CalibratedClassifierCV`, method "temperature": one softmax over all intents, so they sum to
 one). The probability of the best intent is what the reader's thresholds are chosen on
 (bench/calibrate.py).
@@ -143,7 +143,15 @@ class IntentClassifier:
         vocabulary = frozenset(t for t, n in counts.items() if n > 1 and not t.isdigit())
         features = FeatureUnion(
             [
-                ("words", TfidfVectorizer(analyzer=str.split, sublinear_tf=True)),
+                (
+                    "words",  # and pairs of words: "sin papeles" says more than its words
+                    TfidfVectorizer(
+                        token_pattern=r"\S+",
+                        ngram_range=(1, 2),
+                        lowercase=False,
+                        sublinear_tf=True,
+                    ),
+                ),
                 (
                     "pieces",
                     TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True),

@@ -32,7 +32,7 @@ from bot.understanding.normalize import Normalizer
 log = logging.getLogger(__name__)
 
 # Bump when training or features change: every cached model is then trained again.
-MODEL_VERSION = 1
+MODEL_VERSION = 2
 KEPT = 4  # newest models kept in the folder; older ones are removed
 
 

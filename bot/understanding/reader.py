@@ -21,7 +21,7 @@ ANSWER_AT = 0.65
 SUGGEST_AT = 0.05
 # Two answers are genuinely close, and the bot asks rather than guesses, when the runner-up
 # has at least this share of the best one's probability.
-CLOSE_SHARE = 0.6
+CLOSE_SHARE = 0.5
 MAX_SUGGESTIONS = 3
 # A language is taken from a message only when the detector is at least this sure.
 LANGUAGE_SURE = 0.6
