@@ -140,7 +140,7 @@ def tfidf_lr_contender(catalog: Catalog) -> Callable[[str], Guess]:
 
 
 def rapidfuzz_contender(catalog: Catalog) -> Callable[[str], Guess]:
-    examples = [e for e in labelled_examples(catalog, Extras(out_of_scope=False))]
+    examples = labelled_examples(catalog, Extras(out_of_scope=False))
     choices = [fold(e.text) for e in examples]
 
     def guess(text: str) -> Guess:

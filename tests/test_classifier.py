@@ -13,8 +13,7 @@ from bot.config import PROJECT_ROOT, Settings
 from bot.content.catalog import Catalog
 from bot.dialog.engine import Engine
 from bot.live import LiveContent
-from bot.understanding import model_cache
-from bot.understanding.classifier import IntentClassifier
+from bot.understanding.classifier import ALL_EXTRAS, IntentClassifier
 from bot.understanding.evaluation import read_examples
 from bot.understanding.model_cache import ModelCache, training_key
 from bot.understanding.normalize import Normalizer
@@ -64,18 +63,18 @@ def test_an_unreadable_cached_model_is_trained_again(catalog: Catalog, tmp_path:
 
 
 def test_the_cache_key_follows_examples_not_answers(catalog: Catalog) -> None:
-    key = training_key(catalog, model_cache.Extras())
+    key = training_key(catalog, ALL_EXTRAS)
     intent = catalog.intents["cbp_one_about"]
     reworded = dataclasses.replace(catalog, intents={
         **catalog.intents,
         intent.id: intent.model_copy(update={"answer": {**intent.answer, "en": "Reworded."}}),
     })  # fmt: skip
-    assert training_key(reworded, model_cache.Extras()) == key
+    assert training_key(reworded, ALL_EXTRAS) == key
     examples = {**intent.examples, "en": [*intent.examples["en"], "what is this cbp thing"]}
     more = dataclasses.replace(catalog, intents={
         **catalog.intents, intent.id: intent.model_copy(update={"examples": examples}),
     })  # fmt: skip
-    assert training_key(more, model_cache.Extras()) != key
+    assert training_key(more, ALL_EXTRAS) != key
 
 
 def test_an_unwritable_cache_folder_still_gives_a_model(catalog: Catalog, tmp_path: Path) -> None:

@@ -185,7 +185,10 @@ class IntentClassifier:
     def rank(self, text: str, lang: str | None) -> list[tuple[str, float]]:
         """Every intent with its probability for `text` read as `lang`, most likely first;
         empty when the message has no word at all."""
-        tokens = self._normalizer.tokens(text, lang)
+        return self.rank_tokens(self._normalizer.tokens(text, lang))
+
+    def rank_tokens(self, tokens: list[str]) -> list[tuple[str, float]]:
+        """`rank` for a message already normalised (the matcher reuses its tokens)."""
         if not tokens:
             return []
         text = _joined(tokens, self._speller)

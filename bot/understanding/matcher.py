@@ -73,9 +73,10 @@ class IntentMatcher:
 
     def match(self, text: str, lang: str | None, limit: int = 5) -> MatchResult:
         """Ranks intents for `text` read as language `lang` (None: no lexicon applied)."""
+        tokens = self._normalizer.tokens(text, lang)
         with self._lock:
-            ranked = [Candidate(i, p) for i, p in self.classifier.rank(text, lang)]
-        places = self._find_places(self._normalizer.tokens(text, lang))
+            ranked = [Candidate(i, p) for i, p in self.classifier.rank_tokens(tokens)]
+        places = self._find_places(tokens)
         return MatchResult(tuple(self._prefer_named_place(ranked, places)[:limit]), places)
 
     def _find_places(self, tokens: list[str]) -> tuple[str, ...]:
