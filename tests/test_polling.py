@@ -3,6 +3,7 @@ unhandled update until it is handled, so nothing is lost and the person is answe
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 
 import pytest
@@ -96,3 +97,26 @@ def test_a_button_pressed_too_late_for_telegram_still_gets_its_answer(
     assert reply["text"] == shown_answer(related, "en")
     refused = [c for c in emulator.calls("answerCallbackQuery") if not c.get("ok")]
     assert [c["error_code"] for c in refused] == [400]
+
+
+def test_an_update_the_library_cannot_read_is_skipped_and_logged_without_its_text(
+    emulator: EmulatorClient,
+    conversation: Conversation,
+    settings: Settings,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    emulator.user(PERSON + 2, "Lu", language_code="es")
+    application = application_for(emulator, conversation, settings)
+    # A poll in an older Bot API shape (no voter counts): the library raises TypeError on it.
+    emulator.inject_update(
+        {"poll": {"id": "7", "question": "secreto de alguien", "options": [{"text": "sí"}]}}
+    )
+    with caplog.at_level(logging.INFO), polling(application, conversation):
+        emulator.send_text(PERSON + 2, "hola")
+        [reply] = emulator.wait_for_messages(PERSON + 2, timeout=20)
+    assert reply["text"]
+    skipped = [r for r in caplog.records if "could not be read" in r.getMessage()]
+    assert len(skipped) == 1
+    assert "poll" in skipped[0].getMessage()
+    assert not any("secreto" in r.getMessage() for r in caplog.records)
+    assert not any(r.levelno >= logging.CRITICAL for r in caplog.records)

@@ -1,6 +1,8 @@
 """Long polling that never loses an update: the offset only moves past updates that were
 handled, so a database outage makes Telegram hand the same updates over again; a stop waits
-for the updates being handled (a bounded time) before it returns."""
+for the updates being handled (a bounded time) before it returns. An update the library
+cannot read (a shape from another Bot API version) is skipped past, counted and logged by id
+and type only: it would otherwise stop the whole batch at every poll, for everyone."""
 
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ log = logging.getLogger(__name__)
 POLL_SECONDS = 25
 MAX_BACKOFF_SECONDS = 30.0
 DRAIN_SECONDS = 10.0
+READ_MARGIN_SECONDS = 10.0  # beyond the long poll itself, before a read counts as lost
 T = TypeVar("T")
 
 
@@ -52,12 +55,7 @@ class Poller:
         backoff = 1.0
         while not stop.is_set():
             try:
-                updates = await _unless(
-                    stop,
-                    self._application.bot.get_updates(
-                        offset=self.offset, timeout=POLL_SECONDS, allowed_updates=Update.ALL_TYPES
-                    ),
-                )
+                batch = await _unless(stop, self._fetch())
             except InvalidToken:
                 raise
             except (NetworkError, TelegramError) as exc:
@@ -67,9 +65,11 @@ class Poller:
                 await _sleep(stop, backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
                 continue
-            if updates is None:
+            if batch is None:
                 break  # stopping
+            updates, after = batch
             if not updates:
+                self.offset = after if after is not None else self.offset
                 backoff = 1.0
                 continue
             handled = await self._handle(stop, updates)
@@ -84,9 +84,49 @@ class Poller:
                 await _sleep(stop, backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
             else:
-                self.offset = updates[-1].update_id + 1
+                self.offset = after
                 backoff = 1.0
         await self._confirm()
+
+    async def _fetch(self) -> tuple[list[Update], int | None]:
+        """The next updates that can be read, and the offset past the whole batch (None when
+        the batch is empty).
+
+        The raw getUpdates answer is read here, one update at a time, because the library's
+        `get_updates` parses the batch as a whole: one unreadable update raises for all of
+        them, and its CRITICAL log line carries the raw batch, people's messages included."""
+        bot = self._application.bot
+        raw = await bot._post(  # private, but the one way to the raw batch (see above)
+            "getUpdates",
+            {"offset": self.offset, "timeout": POLL_SECONDS, "allowed_updates": Update.ALL_TYPES},
+            read_timeout=POLL_SECONDS + READ_MARGIN_SECONDS,
+        )
+        items = raw if isinstance(raw, list) else []
+        updates, last = [], None
+        for item in items:
+            update_id = item.get("update_id") if isinstance(item, dict) else None
+            if isinstance(update_id, int):
+                last = update_id if last is None else max(last, update_id)
+            try:
+                update = Update.de_json(item, bot)
+            except Exception as exc:  # any shape the library rejects
+                self._skip(update_id, item, exc)
+                continue
+            if update is None or not isinstance(update_id, int):
+                self._skip(update_id, item, None)
+                continue
+            updates.append(update)
+        return updates, None if last is None else last + 1
+
+    def _skip(self, update_id: object, item: object, exc: BaseException | None) -> None:
+        kinds = [k for k in item if k != "update_id"] if isinstance(item, dict) else []
+        log.warning(
+            "update %s (%s) could not be read and is skipped%s",
+            update_id if isinstance(update_id, int) else "?",
+            ",".join(str(k)[:32] for k in kinds[:3]) or "no content",
+            f": {type(exc).__name__}" if exc is not None else "",
+        )
+        self._metrics.updates.labels("unreadable").inc()
 
     async def _handle(self, stop: asyncio.Event, updates: list[Update]) -> list[bool] | None:
         """Whether each update was handled; None if a stop could not wait for the batch."""
