@@ -37,7 +37,7 @@ def bot_process(
         "TELEGRAM_BOT_TOKEN": emulator.token,
         "TELEGRAM_API_BASE_URL": emulator.bot_api_url,
         "DATABASE_URL": f"sqlite:///{log.parent / 'bot.sqlite3'}",
-        "LOG_LEVEL": "INFO",
+        "LOG_LEVEL": "DEBUG",  # the most a deployer can ask for: still no text, no token
     }
     with log.open("w") as stream:
         process = subprocess.Popen(

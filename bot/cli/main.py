@@ -8,6 +8,7 @@ import sys
 
 from bot.cli import ask, chat, check, content, db, evaluate, purge, report, run
 from bot.config import BadSettings, load_settings
+from bot.log_privacy import keep_logs_private
 
 COMMANDS = (ask, chat, check, content, db, evaluate, purge, report, run)
 
@@ -32,6 +33,8 @@ def main(argv: list[str] | None = None) -> int:
         level=settings.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    token = settings.telegram_bot_token
+    keep_logs_private(token.get_secret_value() if token else None)
     # httpx logs every request URL at INFO, and a Bot API URL holds the token.
     for noisy in ("httpx", "httpcore", "alembic.runtime.migration"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.root.level))

@@ -1,0 +1,51 @@
+"""The promise that message text and tokens never reach the log, kept at every LOG_LEVEL.
+
+Our own code logs ids, types and counts only. The libraries do not: at DEBUG,
+python-telegram-bot logs every request's parameters and every answer (people's messages,
+names, usernames) and httpx logs each URL, which holds the bot token. So a filter on the
+handlers drops the libraries' debug lines and redacts anything shaped like a token."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+# Libraries whose debug lines carry request and answer bodies.
+_CHATTY = ("telegram", "httpx", "httpcore", "hpack", "apscheduler")
+# A Bot API token: the bot's id, a colon, 35 characters.
+_TOKEN = re.compile(r"\d{5,}:[A-Za-z0-9_-]{30,}")
+
+
+class PrivateLog(logging.Filter):
+    """Drops the libraries' debug records and redacts the token (given, or any token-shaped
+    text) from every other record, its arguments and its traceback."""
+
+    def __init__(self, token: str | None = None) -> None:
+        super().__init__()
+        self._token = token or None
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno < logging.INFO and record.name.split(".", 1)[0] in _CHATTY:
+            return False
+        message = record.getMessage()
+        clean = self._redact(message)
+        if clean != message:
+            record.msg, record.args = clean, None
+        if record.exc_info and record.exc_text is None:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = self._redact(record.exc_text)
+        return True
+
+    def _redact(self, text: str) -> str:
+        if self._token:
+            text = text.replace(self._token, "<token>")
+        return _TOKEN.sub("<token>", text)
+
+
+def keep_logs_private(token: str | None) -> None:
+    """Puts the filter on every handler of the root logger (records from child loggers
+    reach the handlers without passing the root's own filters)."""
+    for handler in logging.getLogger().handlers:
+        if not any(isinstance(f, PrivateLog) for f in handler.filters):
+            handler.addFilter(PrivateLog(token))

@@ -1,0 +1,49 @@
+"""The log filter keeps the README's promise: no token and no library body at any level."""
+
+from __future__ import annotations
+
+import io
+import logging
+
+from bot.log_privacy import PrivateLog
+
+TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
+
+
+def _logged(name: str, level: int, message: str, *args: object, error: bool = False) -> str:
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(PrivateLog(TOKEN))
+    logger = logging.getLogger(name)
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    try:
+        if error:
+            try:
+                raise RuntimeError(f"https://api.telegram.org/bot{TOKEN}/getMe")
+            except RuntimeError:
+                logger.exception(message, *args)
+        else:
+            logger.log(level, message, *args)
+    finally:
+        logger.removeHandler(handler)
+    return stream.getvalue()
+
+
+def test_the_token_is_redacted_from_messages_arguments_and_tracebacks() -> None:
+    out = _logged("bot.test", logging.WARNING, "set %s", f"https://x/bot{TOKEN}", error=True)
+    assert TOKEN not in out
+    assert TOKEN.split(":")[1] not in out
+    assert "<token>" in out
+
+
+def test_a_token_shaped_text_is_redacted_even_when_it_is_not_ours() -> None:
+    other = "987654321:ZZHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
+    assert other not in _logged("bot.test", logging.ERROR, "url %s", other)
+
+
+def test_library_debug_lines_with_bodies_are_dropped_and_ours_are_kept() -> None:
+    body = "Call to Bot API endpoint `getUpdates` finished with return value `[{'text': 'hola'}]`"
+    assert _logged("telegram.ext.ExtBot", logging.DEBUG, body) == ""
+    assert "update 5 handled" in _logged("bot.transport", logging.DEBUG, "update 5 handled")
+    assert "getUpdates failed" in _logged("telegram.ext", logging.WARNING, "getUpdates failed")
