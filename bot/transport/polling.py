@@ -69,7 +69,8 @@ class Poller:
                 break  # stopping
             updates, after = batch
             if not updates:
-                self.offset = after if after is not None else self.offset
+                if after is not None:  # the whole batch was unreadable: skip past it
+                    self.offset = after
                 backoff = 1.0
                 continue
             handled = await self._handle(stop, updates)
