@@ -82,8 +82,10 @@ class Conversation:
     def renew_update(self, update_id: int, owner: str) -> bool:
         return self._store.renew_update(update_id, owner, dt.datetime.now(dt.UTC))
 
-    def finish_updates(self, claims: list[tuple[int, str]]) -> set[int]:
-        return self._store.finish_updates(claims)
+    def finish_updates(
+        self, claims: list[tuple[int, str]], failed: set[int] | frozenset[int] = frozenset()
+    ) -> set[int]:
+        return self._store.finish_updates(claims, failed)
 
     def release_update(self, update_id: int, owner: str) -> None:
         self._store.release_update(update_id, owner)

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import threading
 from pathlib import Path
 
-from sqlalchemy import inspect, text
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import Engine, inspect, text
 
 from bot.conversation import Conversation
-from bot.dialog.events import ButtonEvent, Command, CommandEvent, Incoming, TextEvent
+from bot.dialog.events import (
+    ButtonEvent,
+    Command,
+    CommandEvent,
+    Incoming,
+    Outcome,
+    TextEvent,
+    UserState,
+)
 from bot.storage.database import make_engine, upgrade
 from bot.storage.models import Base
 from bot.storage.store import NON_PERSONAL_TABLES, Store
@@ -61,3 +73,66 @@ def test_upgrade_creates_every_model_table_and_is_idempotent(tmp_path: Path) -> 
         engine.dispose()
     assert {t.name for t in Base.metadata.sorted_tables} <= tables
     assert "alembic_version" in tables
+
+
+def test_the_migrations_build_the_schema_the_models_describe(store: Store) -> None:
+    with store.session() as session:
+        differences = compare_metadata(
+            MigrationContext.configure(session.connection()), Base.metadata
+        )
+    assert differences == []
+
+
+def test_text_no_database_could_store_is_stored_without_those_characters(
+    conversation: Conversation, store: Store
+) -> None:
+    # PostgreSQL refuses U+0000; a lone surrogate encodes to no UTF-8: both once stalled
+    # the update (retried forever, nobody behind it answered).
+    _say(conversation, 7, TextEvent("zzzz\x00 qqqq \ud83d unanswerable"))
+    with store.session() as session:
+        stored = session.execute(text("SELECT text FROM conversation_events")).scalars().all()
+        unanswered = session.execute(text("SELECT text FROM unanswered_questions")).scalar_one()
+    assert stored == ["zzzz qqqq  unanswerable"]
+    assert unanswered == "zzzz qqqq  unanswerable"
+
+
+def test_an_operator_name_as_long_as_telegram_allows_is_stored_and_a_longer_one_cut(
+    conversation: Conversation,
+) -> None:
+    now = dt.datetime(2026, 12, 3, 12, 0, tzinfo=dt.UTC)
+    longest = "Á" * 64 + " " + "B" * 64  # first and last name at Telegram's limit
+    for user_id, name in ((7, longest), (8, longest + " and more")):
+        _say(conversation, user_id, TextEvent("hello"))
+        ticket = conversation.desk.open(user_id, "en", "asked", False, now).ticket
+        conversation.desk.note_operator_reply(ticket.id, 99, name, now)
+        stored = conversation.desk.get(ticket.id)
+        assert stored is not None and stored.operator_name == longest
+
+
+def test_a_persons_first_two_messages_stored_at_once_do_not_collide(
+    store: Store, database: Engine
+) -> None:
+    """Two webhook workers, one new person: the second first row must wait, not fail (an
+    integrity error is never retried)."""
+    now = dt.datetime(2026, 12, 3, 12, 0, tzinfo=dt.UTC)
+    outcome = Outcome(replies=(), state=UserState(user_id=7, language="es"))
+    other = database.connect()
+    other.begin()
+    other.execute(
+        text("INSERT INTO people (user_id, language_chosen, first_seen, last_seen) "
+             "VALUES (7, false, :at, :at)"),
+        {"at": now},
+    )  # fmt: skip
+    second = threading.Thread(target=store.record, args=(7, now, "text", "hola", outcome))
+    failures: list[BaseException] = []
+    threading.excepthook = lambda args: failures.append(args.exc_value)  # type: ignore[assignment]
+    try:
+        second.start()
+        second.join(timeout=0.5)  # it waits for the first worker's row
+        other.commit()
+        second.join(timeout=10)
+    finally:
+        other.close()
+        threading.excepthook = threading.__excepthook__
+    assert not failures
+    assert store.load_state(7).language == "es"

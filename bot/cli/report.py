@@ -221,6 +221,9 @@ def _stats_text(stats: Stats, zone: dt.tzinfo) -> str:
         )
     else:
         lines.append("Ratings: none yet")
+    lines.append(
+        f"Messages the database refused (answered with an apology): {stats.failed_updates}"
+    )
     return "\n".join(lines)
 
 
@@ -246,6 +249,7 @@ def _stats_rows(stats: Stats) -> Iterable[list[object]]:
         "ratings_down": ratings.down,
         "up_share": "" if ratings.up_share is None else round(ratings.up_share, 4),
         "down_share": "" if ratings.down_share is None else round(ratings.down_share, 4),
+        "failed_updates": stats.failed_updates,
     }
     yield from (["summary", key, value] for key, value in summary.items())
     for unit, usage in (("day", stats.per_day), ("language", stats.per_language)):

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, case, distinct, func, select
 
 from bot.reports import as_utc
-from bot.storage.models import ConversationEvent, Ticket
+from bot.storage.models import FAILED, ConversationEvent, ProcessedUpdate, Ticket
 
 UNKNOWN_LANGUAGE = "?"
 
@@ -78,6 +78,7 @@ class Stats:
     handoffs: tuple[Handoffs, ...]  # most tickets first
     waits: Waits
     ratings: Ratings
+    failed_updates: int  # answered with the apology: the database refused them (not retried)
 
     @property
     def tickets(self) -> int:
@@ -139,6 +140,11 @@ def usage_stats(
                 opened, Ticket.first_reply_at.is_not(None)
             )
         ).all()
+        failed = connection.execute(
+            select(func.count()).where(
+                ProcessedUpdate.state == FAILED, ProcessedUpdate.at >= since
+            )
+        ).scalar_one()
         ratings = dict(
             connection.execute(
                 select(Ticket.rating, func.count())
@@ -164,6 +170,7 @@ def usage_stats(
         ),
         waits=Waits(len(waits), percentile(waits, 0.5), percentile(waits, 0.9)),
         ratings=Ratings(int(ratings.get("up", 0)), int(ratings.get("down", 0))),
+        failed_updates=int(failed),
     )
 
 

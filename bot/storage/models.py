@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import BigInteger, Boolean, DateTime, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, DateTime, Float, ForeignKey, Integer, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from bot.storage.storable import StorableString, StorableText
+
+OPERATOR_NAME_LENGTH = 129  # Telegram's first and last name, 64 characters each, and a space
 
 
 class Base(DeclarativeBase):
@@ -43,7 +47,7 @@ class ConversationEvent(Base):
     language: Mapped[str | None] = mapped_column(String(8))
     intent: Mapped[str | None] = mapped_column(String(64))
     confidence: Mapped[float | None] = mapped_column(Float)
-    text: Mapped[str | None] = mapped_column(Text)
+    text: Mapped[str | None] = mapped_column(StorableText)
 
 
 class UnansweredQuestion(Base):
@@ -57,7 +61,7 @@ class UnansweredQuestion(Base):
     )
     at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
     language: Mapped[str] = mapped_column(String(8))
-    text: Mapped[str | None] = mapped_column(Text)
+    text: Mapped[str | None] = mapped_column(StorableText)
 
 
 class Ticket(Base):
@@ -74,7 +78,7 @@ class Ticket(Base):
     urgent: Mapped[bool] = mapped_column(Boolean, default=False)
     status: Mapped[str] = mapped_column(String(10), index=True)  # waiting, claimed, closed
     operator_id: Mapped[int | None] = mapped_column(BigInteger)
-    operator_name: Mapped[str | None] = mapped_column(String(64))
+    operator_name: Mapped[str | None] = mapped_column(StorableString(OPERATOR_NAME_LENGTH))
     opened_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     claimed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     first_reply_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
@@ -102,6 +106,10 @@ class RelayedMessage(Base):
     person_message_id: Mapped[int | None] = mapped_column(BigInteger)
     staff_message_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
     at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+# A processed update's states; "failed": it could not be stored and is never retried.
+HANDLING, DONE, FAILED = "handling", "done", "failed"
 
 
 class ProcessedUpdate(Base):

@@ -6,10 +6,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, delete, select, update
+from sqlalchemy import Engine, delete, or_, select, update
 from sqlalchemy.orm import sessionmaker
 
 from bot.storage.models import (
+    FAILED,
     ConversationEvent,
     ProcessedUpdate,
     RelayedMessage,
@@ -48,9 +49,13 @@ def purge(engine: Engine, now: dt.datetime, days: int) -> Purged:
         relayed = session.execute(
             delete(RelayedMessage).where(RelayedMessage.ticket_id.in_(closed_long_ago))
         )
-        # Telegram retries an update for a day at most.
+        # Telegram retries an update for a day at most; the failed ones are counted in the
+        # staff's report for the retention period (they hold no text).
         session.execute(
-            delete(ProcessedUpdate).where(ProcessedUpdate.at < now - dt.timedelta(days=2))
+            delete(ProcessedUpdate).where(
+                ProcessedUpdate.at < now - dt.timedelta(days=2),
+                or_(ProcessedUpdate.state != FAILED, ProcessedUpdate.at < cutoff),
+            )
         )
         return Purged(_count(events), _count(unanswered), _count(relayed))
 

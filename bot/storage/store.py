@@ -6,6 +6,7 @@ import datetime as dt
 from enum import StrEnum
 
 from sqlalchemy import Engine, delete, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql import ColumnElement
@@ -13,6 +14,9 @@ from sqlalchemy.sql import ColumnElement
 from bot.dialog.events import Outcome, UserState
 from bot.languages import as_language
 from bot.storage.models import (
+    DONE,
+    FAILED,
+    HANDLING,
     ConversationEvent,
     Person,
     ProcessedUpdate,
@@ -26,7 +30,6 @@ from bot.storage.retention import Purged, purge
 PERSONAL_TABLES = (RelayedMessage, Ticket, ConversationEvent, UnansweredQuestion, Person)
 # Tables that hold nothing about anyone (a test checks every table is in one list or the other).
 NON_PERSONAL_TABLES = (ProcessedUpdate,)
-HANDLING, DONE = "handling", "done"
 
 
 class UpdateClaim(StrEnum):
@@ -78,10 +81,12 @@ class Store:
         state = outcome.state
         understanding = outcome.understanding
         with self._sessions.begin() as session:
-            person = session.get(Person, user_id)
-            if person is None:
-                person = Person(user_id=user_id, first_seen=at)
-                session.add(person)
+            # Two first messages of a person handled at once (two webhook workers) must not
+            # collide on the new row: that would be an integrity error, which is for good.
+            dialect = postgresql if self._engine.dialect.name == "postgresql" else sqlite
+            new = dialect.insert(Person).values(user_id=user_id, first_seen=at, last_seen=at)
+            session.execute(new.on_conflict_do_nothing(index_elements=[Person.user_id]))
+            person = session.get_one(Person, user_id)
             person.language = state.language
             person.language_chosen = state.language_chosen
             person.pending = state.pending
@@ -140,7 +145,7 @@ class Store:
                 return UpdateClaim.CLAIMED
             state = session.scalar(select(ProcessedUpdate.state).where(row))
         # Not done: another worker holds it (or gave it back a moment ago): it comes again.
-        return UpdateClaim.DONE if state == DONE else UpdateClaim.BUSY
+        return UpdateClaim.DONE if state in (DONE, FAILED) else UpdateClaim.BUSY
 
     def renew_update(self, update_id: int, owner: str, now: dt.datetime) -> bool:
         """Keeps a claim alive while its update is being handled; False if it was lost."""
@@ -150,19 +155,25 @@ class Store:
             )
             return _rowcount(result) == 1
 
-    def finish_update(self, update_id: int, owner: str) -> bool:
-        """The update was handled: nobody handles it again. False if the claim was lost
-        meanwhile (it expired and another worker took it)."""
-        return update_id in self.finish_updates([(update_id, owner)])
+    def finish_update(self, update_id: int, owner: str, failed: bool = False) -> bool:
+        """The update was handled (or `failed` for good): nobody handles it again. False if
+        the claim was lost meanwhile (it expired and another worker took it)."""
+        failures = {update_id} if failed else set()
+        return update_id in self.finish_updates([(update_id, owner)], failures)
 
-    def finish_updates(self, claims: list[tuple[int, str]]) -> set[int]:
-        """`finish_update` for several (update, owner) claims in one commit; the updates
-        whose claim was still held."""
+    def finish_updates(
+        self, claims: list[tuple[int, str]], failed: set[int] | frozenset[int] = frozenset()
+    ) -> set[int]:
+        """`finish_update` for several (update, owner) claims in one commit, those in `failed`
+        marked as failed; the updates whose claim was still held."""
         finished = set()
         with self._sessions.begin() as session:
             for update_id, owner in claims:
+                state = FAILED if update_id in failed else DONE
                 result = session.execute(
-                    update(ProcessedUpdate).where(*self._held(update_id, owner)).values(state=DONE)
+                    update(ProcessedUpdate)
+                    .where(*self._held(update_id, owner))
+                    .values(state=state)
                 )
                 if _rowcount(result) == 1:
                     finished.add(update_id)

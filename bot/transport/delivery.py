@@ -5,9 +5,11 @@ second worker skips a done update, and waits (answers "later") while another wor
 on it is alive. A claim is alive while its worker renews it: one that died (kill -9, a lost
 machine) stops renewing, and after the lease its update may be taken again; the single
 long-polling process also takes again any claim made before it started (its previous run).
-When handling fails (the database or the network), is cancelled (a shutdown that could not
-wait) or raises, the claim is released and the caller makes sure the update comes again:
-the webhook answers 503 (Telegram retries), long polling does not advance.
+When handling fails for a passing reason (the database or the network), is cancelled (a
+shutdown that could not wait) or raises, the claim is released and the caller makes sure the
+update comes again: the webhook answers 503 (Telegram retries), long polling does not advance.
+An update the database refuses for good (bot.storage.errors) is not retried: the person got
+the apology, the update is marked failed (counted in the staff's report) and delivery moves on.
 
 A person can get an answer twice only if the process dies between sending it and marking
 the update done (one database commit).
@@ -36,7 +38,7 @@ from telegram.ext import Application
 
 from bot.conversation import Conversation
 from bot.storage.store import UpdateClaim
-from bot.transport.handlers import HANDLING_FAILED, RETRY_LATER
+from bot.transport.handlers import HANDLING_FAILED, RETRY_LATER, UNSTORABLE
 from bot.transport.metrics import Metrics
 
 log = logging.getLogger(__name__)
@@ -87,11 +89,12 @@ async def handle_once(
         metrics.updates.labels("busy").inc()
         return False
     failed = HANDLING_FAILED.set(False)
+    refused = UNSTORABLE.set(False)
     retry = RETRY_LATER.set(True)
     keeper = asyncio.create_task(_renew(conversation, update_id, owner, lease.seconds / 3))
     try:
         await application.process_update(update)
-        again = HANDLING_FAILED.get()
+        again, unstorable = HANDLING_FAILED.get(), UNSTORABLE.get()
     except BaseException as exc:  # cancelled (a shutdown) or a bug: it must come again
         keeper.cancel()
         if not isinstance(exc, asyncio.CancelledError):
@@ -101,17 +104,18 @@ async def handle_once(
     finally:
         keeper.cancel()
         HANDLING_FAILED.reset(failed)
+        UNSTORABLE.reset(refused)
         RETRY_LATER.reset(retry)
     if again:
         await _release(conversation, update_id, owner)
         metrics.updates.labels("retry").inc()
         return False
     try:
-        if not await _ENDINGS.finish(conversation, update_id, owner):
+        if not await _ENDINGS.finish(conversation, update_id, owner, unstorable):
             log.warning("update %s: its claim expired while it was handled", update_id)
     except DBAPIError as exc:  # handled all the same: answering again would double it
         log.error("update %s handled but not marked done: %s", update_id, type(exc.orig).__name__)
-    metrics.updates.labels("handled").inc()
+    metrics.updates.labels("failed" if unstorable else "handled").inc()
     metrics.latency.observe(time.perf_counter() - started)
     return True
 
@@ -149,16 +153,18 @@ class _Endings:
     again: the sooner, the better."""
 
     def __init__(self) -> None:
-        self._waiting: queue.SimpleQueue[tuple[Conversation, int, str, Future[bool]]] = (
+        self._waiting: queue.SimpleQueue[tuple[Conversation, int, str, bool, Future[bool]]] = (
             queue.SimpleQueue()
         )
         self._start = threading.Lock()
         self._thread: threading.Thread | None = None
 
-    async def finish(self, conversation: Conversation, update_id: int, owner: str) -> bool:
-        """True if the update is now done; False if its claim was lost meanwhile."""
+    async def finish(
+        self, conversation: Conversation, update_id: int, owner: str, failed: bool = False
+    ) -> bool:
+        """True if the update is now done (or `failed`); False if its claim was lost meanwhile."""
         done: Future[bool] = Future()
-        self._waiting.put((conversation, update_id, owner, done))
+        self._waiting.put((conversation, update_id, owner, failed, done))
         with self._start:
             if self._thread is None:
                 self._thread = threading.Thread(
@@ -174,18 +180,22 @@ class _Endings:
             with contextlib.suppress(queue.Empty):
                 while True:
                     batch.append(self._waiting.get_nowait())
-            by_conversation: dict[Conversation, list[tuple[int, str, Future[bool]]]] = {}
-            for conversation, update_id, owner, done in batch:
+            by_conversation: dict[Conversation, list[tuple[int, str, bool, Future[bool]]]] = {}
+            for conversation, update_id, owner, failed, done in batch:
                 if done.set_running_or_notify_cancel():
-                    by_conversation.setdefault(conversation, []).append((update_id, owner, done))
+                    by_conversation.setdefault(conversation, []).append(
+                        (update_id, owner, failed, done)
+                    )
             for conversation, claims in by_conversation.items():
                 try:
-                    finished = conversation.finish_updates([(u, o) for u, o, _ in claims])
+                    finished = conversation.finish_updates(
+                        [(u, o) for u, o, _, _ in claims], {u for u, _, f, _ in claims if f}
+                    )
                 except Exception as exc:
                     for *_, done in claims:
                         done.set_exception(exc)
                 else:
-                    for update_id, _, done in claims:
+                    for update_id, *_, done in claims:
                         done.set_result(update_id in finished)
 
 

@@ -25,6 +25,8 @@ from bot.dialog import notices
 from bot.dialog.events import CommandEvent, Incoming
 from bot.i18n import UiText
 from bot.languages import DEFAULT_LANGUAGE, as_language
+from bot.storage.errors import is_permanent
+from bot.transport.background import describe
 from bot.transport.metrics import Metrics
 from bot.transport.replies import send_replies
 from bot.transport.staff import STAFF_COMMANDS, StaffDesk, acknowledge
@@ -35,6 +37,8 @@ log = logging.getLogger(__name__)
 # update: the update is handled again later (see delivery.py).
 HANDLING_FAILED: ContextVar[bool] = ContextVar("handling_failed", default=False)
 RETRY_LATER: ContextVar[bool] = ContextVar("retry_later", default=False)
+# Set when the database refused something of the update for good: it is not retried.
+UNSTORABLE: ContextVar[bool] = ContextVar("unstorable", default=False)
 
 
 class Handlers:
@@ -103,12 +107,19 @@ class Handlers:
         """Logs the failure without the message text and tells the person what to do. A
         passing failure (the database or the network down, Telegram still asking to slow
         down after the rate limiter's retries) is retried instead: the update comes again,
-        by Telegram's webhook retry or by polling from the same offset."""
+        by Telegram's webhook retry or by polling from the same offset. What the database
+        refuses for good is not retried (it would stall everyone behind it)."""
         error = context.error
-        passing = isinstance(error, DBAPIError | RetryAfter) or (
-            isinstance(error, NetworkError) and not isinstance(error, BadRequest)
+        passing = (
+            (isinstance(error, DBAPIError) and not is_permanent(error))
+            or isinstance(error, RetryAfter)
+            or (isinstance(error, NetworkError) and not isinstance(error, BadRequest))
         )
-        if passing:
+        if error is not None and is_permanent(error):
+            UNSTORABLE.set(True)
+            # The error's own message quotes the statement's parameters: a person's words.
+            log.error("update could not be stored, not retried: %s", describe(error))
+        elif passing:
             HANDLING_FAILED.set(True)
             cause = error.orig if isinstance(error, DBAPIError) else error
             log.error("update to retry, %s: %s", type(error).__name__, type(cause).__name__)
