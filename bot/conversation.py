@@ -90,6 +90,15 @@ class Conversation:
     def release_update(self, update_id: int, owner: str) -> None:
         self._store.release_update(update_id, owner)
 
+    def keep_unsent(self, update_id: int, user_id: int, replies: str) -> None:
+        self._store.keep_unsent(update_id, user_id, replies, dt.datetime.now(dt.UTC))
+
+    def unsent(self, update_id: int) -> str | None:
+        return self._store.unsent(update_id)
+
+    def drop_unsent(self, update_id: int) -> None:
+        self._store.drop_unsent(update_id)
+
     def ping(self) -> None:
         self._store.ping()
 

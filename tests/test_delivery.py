@@ -27,7 +27,7 @@ def test_a_claim_is_done_busy_or_taken_over_once_its_lease_ran_out(store: Store)
     assert not store.renew_update(1, "b", NOW)
     # "a" died: nobody renews its claim; once older than the lease, another worker takes it.
     later = NOW + 20 * SECOND
-    assert store.claim_update(1, "b", later, later - 5 * SECOND) is UpdateClaim.CLAIMED
+    assert store.claim_update(1, "b", later, later - 5 * SECOND) is UpdateClaim.RETAKEN
     assert not store.finish_update(1, "a")  # too late for the dead one
     assert store.claim_update(1, "c", later, later - 5 * SECOND) is UpdateClaim.BUSY
     assert store.finish_update(1, "b")
@@ -41,7 +41,7 @@ def test_a_released_claim_lets_the_next_delivery_handle_the_update(store: Store)
     store.release_update(2, "someone else")  # only the holder gives it back
     assert store.claim_update(2, "b", NOW, NOW - SECOND) is UpdateClaim.BUSY
     store.release_update(2, "a")
-    assert store.claim_update(2, "b", NOW, NOW - SECOND) is UpdateClaim.CLAIMED
+    assert store.claim_update(2, "b", NOW, NOW - SECOND) is UpdateClaim.RETAKEN
 
 
 class _Application:
@@ -81,7 +81,7 @@ def test_a_cancelled_update_is_given_back_not_skipped_after_the_restart(
             await handling
 
     asyncio.run(scenario())
-    assert _claim_again(conversation, 31) is UpdateClaim.CLAIMED
+    assert _claim_again(conversation, 31) is UpdateClaim.RETAKEN
 
 
 def test_an_update_whose_handling_raised_is_given_back(conversation: Conversation) -> None:
@@ -89,7 +89,7 @@ def test_an_update_whose_handling_raised_is_given_back(conversation: Conversatio
         asyncio.run(
             handle_once(_Application("bug"), conversation, Metrics(), Update(32))  # type: ignore[arg-type]
         )
-    assert _claim_again(conversation, 32) is UpdateClaim.CLAIMED
+    assert _claim_again(conversation, 32) is UpdateClaim.RETAKEN
 
 
 def test_a_retry_waits_while_a_live_worker_handles_it_and_is_handled_once_it_died(

@@ -64,7 +64,7 @@ def test_a_network_failure_while_answering_is_retried_not_lost(
 ) -> None:
     emulator.user(PERSON + 1, "Ana", language_code="en")
     application = application_for(emulator, conversation, settings)
-    send, attempts = handlers.send_replies, []
+    send, attempts = handlers.make, []
 
     async def unreliable(*args, **kwargs):  # type: ignore[no-untyped-def]
         attempts.append(args)
@@ -72,7 +72,7 @@ def test_a_network_failure_while_answering_is_retried_not_lost(
             raise TimedOut("the network dropped the request")
         await send(*args, **kwargs)
 
-    monkeypatch.setattr(handlers, "send_replies", unreliable)
+    monkeypatch.setattr(handlers, "make", unreliable)
     with polling(application, conversation):
         emulator.send_text(PERSON + 1, "what is cbp one")
         [reply] = emulator.wait_for_messages(PERSON + 1, timeout=20)

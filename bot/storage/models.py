@@ -124,3 +124,18 @@ class ProcessedUpdate(Base):
     state: Mapped[str] = mapped_column(String(8), default="done", server_default="done")
     claimed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))  # renewed
     owner: Mapped[str | None] = mapped_column(String(32))  # the claim's holder, at random
+
+
+class UnsentReplies(Base):
+    """What an update still had to send when sending failed halfway (Telegram down, flood
+    control past its deadline): its retry sends only these, so nobody gets an answer twice
+    and the turn is not recorded twice. Kept until the retry, two days at most."""
+
+    __tablename__ = "unsent_replies"
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    user_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("people.user_id", ondelete="CASCADE"), index=True
+    )
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+    replies: Mapped[str] = mapped_column(StorableText)  # a JSON list of Bot API calls

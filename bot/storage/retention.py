@@ -16,6 +16,7 @@ from bot.storage.models import (
     RelayedMessage,
     Ticket,
     UnansweredQuestion,
+    UnsentReplies,
 )
 
 
@@ -49,7 +50,8 @@ def purge(engine: Engine, now: dt.datetime, days: int) -> Purged:
         relayed = session.execute(
             delete(RelayedMessage).where(RelayedMessage.ticket_id.in_(closed_long_ago))
         )
-        # Telegram retries an update for a day at most; the failed ones are counted in the
+        # Telegram retries an update for a day at most; what it had left to send goes with
+        # it. The failed ones are counted in the
         # staff's report for the retention period (they hold no text).
         session.execute(
             delete(ProcessedUpdate).where(
@@ -57,6 +59,7 @@ def purge(engine: Engine, now: dt.datetime, days: int) -> Purged:
                 or_(ProcessedUpdate.state != FAILED, ProcessedUpdate.at < cutoff),
             )
         )
+        session.execute(delete(UnsentReplies).where(UnsentReplies.at < now - dt.timedelta(days=2)))
         return Purged(_count(events), _count(unanswered), _count(relayed))
 
 

@@ -23,11 +23,14 @@ from bot.storage.models import (
     RelayedMessage,
     Ticket,
     UnansweredQuestion,
+    UnsentReplies,
 )
 from bot.storage.retention import Purged, purge
 
 # Every table that holds something about a person; /forget empties each of them.
-PERSONAL_TABLES = (RelayedMessage, Ticket, ConversationEvent, UnansweredQuestion, Person)
+PERSONAL_TABLES = (
+    RelayedMessage, Ticket, ConversationEvent, UnansweredQuestion, UnsentReplies, Person
+)  # fmt: skip
 # Tables that hold nothing about anyone (a test checks every table is in one list or the other).
 NON_PERSONAL_TABLES = (ProcessedUpdate,)
 
@@ -35,7 +38,8 @@ NON_PERSONAL_TABLES = (ProcessedUpdate,)
 class UpdateClaim(StrEnum):
     """What `claim_update` found."""
 
-    CLAIMED = "claimed"  # the caller handles the update now
+    CLAIMED = "claimed"  # the caller handles the update now, for the first time
+    RETAKEN = "retaken"  # the caller handles it again: an earlier attempt failed or died
     DONE = "done"  # handled already: skip it
     BUSY = "busy"  # another worker is handling it (its claim is still renewed): later
 
@@ -142,7 +146,7 @@ class Store:
                 .values(claimed_at=now, owner=owner)
             )
             if _rowcount(taken) == 1:
-                return UpdateClaim.CLAIMED
+                return UpdateClaim.RETAKEN
             state = session.scalar(select(ProcessedUpdate.state).where(row))
         # Not done: another worker holds it (or gave it back a moment ago): it comes again.
         return UpdateClaim.DONE if state in (DONE, FAILED) else UpdateClaim.BUSY
@@ -180,9 +184,32 @@ class Store:
         return finished
 
     def release_update(self, update_id: int, owner: str) -> None:
-        """Handling failed or was interrupted: the next delivery handles the update again."""
+        """Handling failed or was interrupted: the next delivery takes the update again
+        (`UpdateClaim.RETAKEN`, so it looks for what the failed attempt left unsent)."""
         with self._sessions.begin() as session:
-            session.execute(delete(ProcessedUpdate).where(*self._held(update_id, owner)))
+            session.execute(
+                update(ProcessedUpdate)
+                .where(*self._held(update_id, owner))
+                .values(claimed_at=None, owner=None)
+            )
+
+    def keep_unsent(self, update_id: int, user_id: int, replies: str, now: dt.datetime) -> None:
+        """What an update still has to send (`replies`, opaque here), for its retry."""
+        with self._sessions.begin() as session:
+            session.merge(
+                UnsentReplies(update_id=update_id, user_id=user_id, at=now, replies=replies)
+            )
+
+    def unsent(self, update_id: int) -> str | None:
+        """What a failed attempt of the update left to send; None if it left nothing."""
+        with self._sessions() as session:
+            return session.scalar(
+                select(UnsentReplies.replies).where(UnsentReplies.update_id == update_id)
+            )
+
+    def drop_unsent(self, update_id: int) -> None:
+        with self._sessions.begin() as session:
+            session.execute(delete(UnsentReplies).where(UnsentReplies.update_id == update_id))
 
     @staticmethod
     def _held(update_id: int, owner: str) -> tuple[ColumnElement[bool], ...]:

@@ -11,8 +11,10 @@ update comes again: the webhook answers 503 (Telegram retries), long polling doe
 An update the database refuses for good (bot.storage.errors) is not retried: the person got
 the apology, the update is marked failed (counted in the staff's report) and delivery moves on.
 
-A person can get an answer twice only if the process dies between sending it and marking
-the update done (one database commit).
+When sending fails halfway, the replies not sent yet are kept (see handlers.py) and the
+retry, which knows it is one (`UpdateClaim.RETAKEN`), sends only them. A person can get a
+reply twice only when Telegram did not confirm it (sent again to be sure) or when the
+process dies between sending it and marking the update done (one database commit).
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ from telegram.ext import Application
 
 from bot.conversation import Conversation
 from bot.storage.store import UpdateClaim
-from bot.transport.handlers import HANDLING_FAILED, RETRY_LATER, UNSTORABLE
+from bot.transport.handlers import HANDLING_FAILED, RETAKEN, RETRY_LATER, UNSTORABLE
 from bot.transport.metrics import Metrics
 
 log = logging.getLogger(__name__)
@@ -90,6 +92,7 @@ async def handle_once(
         return False
     failed = HANDLING_FAILED.set(False)
     refused = UNSTORABLE.set(False)
+    retaken = RETAKEN.set(claim is UpdateClaim.RETAKEN)
     retry = RETRY_LATER.set(True)
     keeper = asyncio.create_task(_renew(conversation, update_id, owner, lease.seconds / 3))
     try:
@@ -105,6 +108,7 @@ async def handle_once(
         keeper.cancel()
         HANDLING_FAILED.reset(failed)
         UNSTORABLE.reset(refused)
+        RETAKEN.reset(retaken)
         RETRY_LATER.reset(retry)
     if again:
         await _release(conversation, update_id, owner)

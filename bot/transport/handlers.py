@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from contextvars import ContextVar
 
 from sqlalchemy.exc import DBAPIError
-from telegram import Update
+from telegram import Bot, Update
 from telegram.constants import ChatMemberStatus, ChatType
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -26,9 +27,10 @@ from bot.dialog.events import CommandEvent, Incoming
 from bot.i18n import UiText
 from bot.languages import DEFAULT_LANGUAGE, as_language
 from bot.storage.errors import is_permanent
+from bot.transport import replies
 from bot.transport.background import describe
 from bot.transport.metrics import Metrics
-from bot.transport.replies import send_replies
+from bot.transport.replies import Call, calls_for, make, send_replies
 from bot.transport.staff import STAFF_COMMANDS, StaffDesk, acknowledge
 from bot.transport.updates import to_incoming
 
@@ -39,6 +41,9 @@ HANDLING_FAILED: ContextVar[bool] = ContextVar("handling_failed", default=False)
 RETRY_LATER: ContextVar[bool] = ContextVar("retry_later", default=False)
 # Set when the database refused something of the update for good: it is not retried.
 UNSTORABLE: ContextVar[bool] = ContextVar("unstorable", default=False)
+# Set by delivery.py when an earlier attempt at this update failed or died: it may have left
+# replies unsent, which are then all that is sent (the turn itself was handled already).
+RETAKEN: ContextVar[bool] = ContextVar("retaken", default=False)
 
 
 class Handlers:
@@ -110,11 +115,7 @@ class Handlers:
         by Telegram's webhook retry or by polling from the same offset. What the database
         refuses for good is not retried (it would stall everyone behind it)."""
         error = context.error
-        passing = (
-            (isinstance(error, DBAPIError) and not is_permanent(error))
-            or isinstance(error, RetryAfter)
-            or (isinstance(error, NetworkError) and not isinstance(error, BadRequest))
-        )
+        passing = (isinstance(error, DBAPIError) and not is_permanent(error)) or _passes(error)
         if error is not None and is_permanent(error):
             UNSTORABLE.set(True)
             # The error's own message quotes the statement's parameters: a person's words.
@@ -151,12 +152,16 @@ class Handlers:
                 "staff command outside the staff group ignored (user %s)", incoming.user_id
             )
             return
+        if RETAKEN.get():
+            unsent = await asyncio.to_thread(self._conversation.unsent, update.update_id)
+            if unsent is not None:  # the turn was handled: only its unsent replies are left
+                calls = [Call.from_json(c) for c in json.loads(unsent)]
+                await self._send(context.bot, update.update_id, incoming.user_id, calls)
+                await asyncio.to_thread(self._conversation.drop_unsent, update.update_id)
+                return
         turn = await asyncio.to_thread(self._conversation.handle, incoming)
-        try:
-            await send_replies(context.bot, chat.id, turn.replies)
-        except Forbidden:
-            log.info("person %s blocked the bot: marked unreachable", incoming.user_id)
-            await asyncio.to_thread(self._conversation.mark_unreachable, incoming.user_id)
+        calls = calls_for(chat.id, turn.replies)
+        await self._send(context.bot, update.update_id, incoming.user_id, calls)
         understood = turn.outcome.understanding
         if self._metrics is not None and understood is not None:
             intent = understood.intent or "none"
@@ -182,6 +187,38 @@ class Handlers:
                     on_duty=False, opening=None, reachable=False,
                 )  # fmt: skip
                 await send_replies(context.bot, chat.id, (notice,))
+
+    async def _send(self, bot: Bot, update_id: int, user_id: int, calls: list[Call]) -> None:
+        """Sends the calls in order. When Telegram fails on one (down, or flood control past
+        its deadline), it and those after it are kept for the update's retry, which sends
+        only them: a reply Telegram confirmed is never sent twice, one it did not confirm
+        is sent again (it may arrive twice, never not at all)."""
+        give_up_at = asyncio.get_running_loop().time() + replies.PATIENCE_SECONDS
+        for number, call in enumerate(calls):
+            try:
+                await make(bot, call, give_up_at)
+            except Forbidden:
+                log.info("person %s blocked the bot: marked unreachable", user_id)
+                await asyncio.to_thread(self._conversation.mark_unreachable, user_id)
+                return
+            except TelegramError as exc:
+                if _passes(exc):
+                    unsent = json.dumps([c.to_json() for c in calls[number:]])
+                    try:
+                        await asyncio.to_thread(
+                            self._conversation.keep_unsent, update_id, user_id, unsent
+                        )
+                    except DBAPIError as db_error:  # the retry will answer afresh
+                        log.error("unsent replies not kept: %s", describe(db_error))
+                raise
+
+
+def _passes(error: BaseException | None) -> bool:
+    """A Telegram failure that passes: it is down or slow (a 5xx, a timeout) or its flood
+    control still holds. A refusal (400, 403) would come back on every retry."""
+    return isinstance(error, RetryAfter) or (
+        isinstance(error, NetworkError) and not isinstance(error, BadRequest)
+    )
 
 
 def _is_staff_command(incoming: Incoming) -> bool:

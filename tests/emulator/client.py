@@ -294,6 +294,20 @@ class EmulatorClient:
         """The next ``times`` calls to ``method`` (``*`` = any) fail with 429 retry_after."""
         self._post("/flood", method=method, times=times, retry_after=retry_after)
 
+    def fault(
+        self,
+        method: str,
+        times: int = 1,
+        status: int = 500,
+        delivered: bool = False,
+        after: int = 0,
+    ) -> None:
+        """After ``after`` calls, the next ``times`` calls to ``method`` fail with ``status``;
+        ``delivered``: after taking effect (the answer is lost, as on a timeout)."""
+        self._post(
+            "/fault", method=method, times=times, status=status, delivered=delivered, after=after
+        )
+
     def inject_update(self, update: JSON) -> JSON:
         """Queue an arbitrary update (update_id is assigned)."""
         return dict(self._post("/updates", update=update))

@@ -23,6 +23,7 @@ from .state import (
     Chat,
     ControlError,
     EmulatorState,
+    Fault,
     Topic,
 )
 
@@ -502,6 +503,21 @@ async def flood(state: EmulatorState, args: JSON) -> JSON:
     else:
         state.floods[name.lower()] = [times, retry_after]
     return {"floods": state.floods}
+
+
+@route("POST", "/fault")
+async def fault(state: EmulatorState, args: JSON) -> JSON:
+    """After ``after`` calls, make the next ``times`` calls of ``method`` (or ``*``) fail
+    with ``status`` (500); with ``delivered`` each takes effect first, only its answer fails."""
+    name = str(args["method"]).lower()
+    times = _int(args, "times", 1)
+    if times <= 0:
+        state.faults.pop(name, None)
+    else:
+        state.faults[name] = Fault(
+            times, _int(args, "status", 500), _flag(args, "delivered"), _int(args, "after", 0)
+        )
+    return {"faults": {k: vars(f) for k, f in state.faults.items()}}
 
 
 @route("GET", "/webhook")

@@ -131,7 +131,12 @@ async def bot_api(request: Request) -> Response:
         flood = state.take_flood(name)
         if flood is not None:
             raise flood
+        fault = state.take_fault(name)
+        if fault is not None and not fault.delivered:
+            raise fault.error()
         outcome = await handler(state, botapi.Params(params, uploads))
+        if fault is not None:
+            raise fault.error()
     except ApiError as error:
         _log_call(state, name, params, error.payload())
         return telegram_error(error)

@@ -49,6 +49,21 @@ class ApiError(Exception):
         return body
 
 
+@dataclass
+class Fault:
+    """After letting ``after`` calls through, the next ``times`` calls of a method fail with
+    a server error; with ``delivered`` the call takes effect first and only its answer is
+    lost (as when a response times out)."""
+
+    times: int
+    status: int = 500
+    delivered: bool = False
+    after: int = 0
+
+    def error(self) -> ApiError:
+        return ApiError(self.status, "Internal Server Error")
+
+
 def bad_request(detail: str) -> ApiError:
     """Shorthand for the most common error, a 400 "Bad Request: ..."."""
     return ApiError(400, f"Bad Request: {detail}")
@@ -269,6 +284,7 @@ class EmulatorState:
         self.webhook = Webhook()
         self.blocked: set[int] = set()
         self.floods: dict[str, list[int]] = {}
+        self.faults: dict[str, Fault] = {}
         self.clock_offset = 0
         self.notify()
 
@@ -481,6 +497,17 @@ class EmulatorState:
                     f"Too Many Requests: retry after {retry_after}",
                     {"retry_after": retry_after},
                 )
+        return None
+
+    def take_fault(self, method: str) -> Fault | None:
+        """Consume one pending server error for this method (or ``*``)."""
+        for key in (method.lower(), "*"):
+            fault = self.faults.get(key)
+            if fault and fault.after > 0:
+                fault.after -= 1
+            elif fault and fault.times > 0:
+                fault.times -= 1
+                return fault
         return None
 
     def register_file(
