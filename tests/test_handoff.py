@@ -252,3 +252,25 @@ def test_unreadable_working_hours_say_how_to_write_them(bad: str) -> None:
 def test_an_unknown_time_zone_is_named() -> None:
     with pytest.raises(BadHours, match='"Mars/Olympus"'):
         WorkingHours.parse("mon-fri 09:00-18:00", "Mars/Olympus")
+
+
+def test_in_a_topic_the_topic_decides_whose_ticket_a_reply_belongs_to(
+    conversation: Conversation,
+) -> None:
+    """An operator in ticket B's topic who replies to ticket A's header (or to a message
+    relayed for A) writes to B: outside topics only the reply says which ticket."""
+    desk = conversation.desk
+    _send(conversation, 1, CommandEvent(Command.HUMAN))
+    _send(conversation, 2, CommandEvent(Command.HUMAN))
+    first, second = desk.open_ticket_of(1), desk.open_ticket_of(2)
+    assert first is not None and second is not None
+    desk.place_in_staff_chat(first.id, 77, 78)
+    desk.place_in_staff_chat(second.id, 90, 91)
+    desk.record_relay(first, "in", 5, 79, TUESDAY_NOON)
+    assert desk.by_staff_message(90, 78).user_id == 2  # type: ignore[union-attr]
+    assert desk.by_staff_message(90, 79).user_id == 2  # type: ignore[union-attr]
+    assert desk.by_staff_message(None, 78).user_id == 1  # type: ignore[union-attr]
+    assert desk.by_staff_message(None, 79).user_id == 1  # type: ignore[union-attr]
+    desk.close(second.id, TUESDAY_NOON)
+    assert desk.by_staff_message(90, 78) is None  # B's closed topic never reaches A
+    assert desk.by_staff_message(55, 78) is None  # nor does a topic that is no ticket's

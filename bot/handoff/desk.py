@@ -233,22 +233,21 @@ class Desk:
             return _rowcount(result) == 1
 
     def by_staff_message(self, thread_id: int | None, reply_to: int | None) -> TicketView | None:
-        """The open ticket an operator's message belongs to: its topic, or the header or a
-        relayed message it replies to."""
+        """The open ticket an operator's message belongs to. In a topic, the topic's ticket
+        (a reply to another ticket's header there is still about this one); outside topics,
+        the ticket of the header or relayed message it replies to."""
+        if thread_id is not None:
+            belongs = Ticket.staff_thread_id == thread_id
+        elif reply_to is not None:
+            relayed = select(RelayedMessage.ticket_id).where(
+                RelayedMessage.staff_message_id == reply_to
+            )
+            belongs = or_(Ticket.staff_header_id == reply_to, Ticket.id.in_(relayed))
+        else:
+            return None
         with self._sessions() as session:
-            conditions = []
-            if thread_id is not None:
-                conditions.append(Ticket.staff_thread_id == thread_id)
-            if reply_to is not None:
-                conditions.append(Ticket.staff_header_id == reply_to)
-                relayed = select(RelayedMessage.ticket_id).where(
-                    RelayedMessage.staff_message_id == reply_to
-                )
-                conditions.append(Ticket.id.in_(relayed))
-            if not conditions:
-                return None
             ticket = session.scalars(
-                select(Ticket).where(Ticket.status.in_(OPEN), or_(*conditions))
+                select(Ticket).where(Ticket.status.in_(OPEN), belongs)
             ).first()
             return self._view(ticket) if ticket else None
 
