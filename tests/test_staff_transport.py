@@ -6,10 +6,11 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from telegram import Bot
+from telegram import Bot, Update
 from telegram.request import BaseRequest, RequestData
 
 from bot.config import Settings
@@ -208,3 +209,60 @@ def test_a_topic_opened_by_an_announcement_that_did_not_finish_gets_its_header_n
     ticket = desk.get(opened.ticket.id)
     assert ticket is not None and ticket.staff_thread_id == TOPIC
     assert ticket.staff_header_id is not None
+
+
+ANONYMOUS_ADMIN = {"id": 1087968824, "is_bot": True, "first_name": "Group",
+                   "username": "GroupAnonymousBot"}  # fmt: skip
+OTHER_BOT = {"id": 99, "is_bot": True, "first_name": "Helper", "username": "helper_bot"}
+CHANNEL = {"id": -1009999999999, "type": "channel", "title": "News"}
+CHANNEL_BOT = {"id": 136817688, "is_bot": True, "first_name": "Channel",
+               "username": "Channel_Bot"}  # fmt: skip
+
+
+def _in_topic(sender: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    """A message in the ticket's topic of the staff group, as Telegram sends it."""
+    chat = {"id": STAFF, "type": "supergroup", "title": "Ops", "is_forum": True}
+    return {"message_id": 600, "date": 0, "chat": chat, "from": sender, "text": "Hola",
+            "message_thread_id": TOPIC, "is_topic_message": True, **extra}  # fmt: skip
+
+
+def _staff_writes(
+    conversation: Conversation, settings: Settings, message: dict[str, Any]
+) -> list[tuple[str, dict]]:  # type: ignore[type-arg]
+    async def steps(staff: StaffDesk, bot: Bot) -> None:
+        update = Update.de_json({"update_id": 1, "message": message}, bot)
+        await staff.on_reply(update, SimpleNamespace(bot=bot))  # type: ignore[arg-type]
+
+    return _run(conversation, settings, steps)
+
+
+@pytest.mark.parametrize(
+    ("signature", "name"), [(None, "Administrador anónimo"), ("Coordinación", "Coordinación")]
+)
+def test_an_administrator_posting_as_the_group_reaches_the_person(
+    conversation: Conversation, settings: Settings, signature: str | None, name: str
+) -> None:
+    opened = _open(conversation, 49, "es", "asked", False)
+    conversation.desk.place_in_staff_chat(opened.ticket.id, TOPIC, 500)
+    group = {"id": STAFF, "type": "supergroup", "title": "Ops", "is_forum": True}
+    signed = {"author_signature": signature} if signature else {}
+    message = _in_topic(ANONYMOUS_ADMIN, sender_chat=group, **signed)
+    calls = _staff_writes(conversation, settings, message)
+    assert calls == [("copyMessage", {"chat_id": 49, "from_chat_id": STAFF, "message_id": 600})]
+    [ticket] = conversation.desk.queue()
+    assert ticket.status.value == "claimed" and ticket.operator_name == name
+
+
+@pytest.mark.parametrize(
+    "message",
+    [_in_topic(OTHER_BOT), _in_topic(CHANNEL_BOT, sender_chat=CHANNEL)],
+    ids=["another bot", "someone posting as a channel"],
+)
+def test_other_bots_and_channels_in_the_staff_group_reach_nobody(
+    conversation: Conversation, settings: Settings, message: dict[str, Any]
+) -> None:
+    opened = _open(conversation, 50, "es", "asked", False)
+    conversation.desk.place_in_staff_chat(opened.ticket.id, TOPIC, 500)
+    assert _staff_writes(conversation, settings, message) == []
+    [ticket] = conversation.desk.queue()
+    assert ticket.status.value == "waiting"

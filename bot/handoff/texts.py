@@ -75,6 +75,11 @@ def claimed_by(name: str, _: Gettext) -> str:
     return _("Claimed by {name}.").format(name=name)
 
 
+def anonymous_admin(_: Gettext) -> str:
+    """The name of an administrator who posts as the group, without a custom title."""
+    return _("Anonymous administrator")
+
+
 def already_claimed(name: str | None, _: Gettext) -> str:
     return _("Already claimed by {name}.").format(name=name or "?")
 

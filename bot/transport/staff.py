@@ -233,8 +233,8 @@ class StaffDesk:
     async def on_reply(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """An operator wrote in a ticket's topic (or replied to it): copy it to the person."""
         message = update.effective_message
-        operator = update.effective_user
-        if message is None or operator is None or operator.is_bot:
+        operator = self._operator(message) if message else None
+        if message is None or operator is None:
             return
         ticket = await self._ticket_of(message)
         if ticket is None:
@@ -247,17 +247,30 @@ class StaffDesk:
             await self._undelivered(message, ticket, exc)
             return
         now = _now()
-        await asyncio.to_thread(
-            self._desk.note_operator_reply, ticket.id, operator.id, operator.full_name, now
-        )
+        await asyncio.to_thread(self._desk.note_operator_reply, ticket.id, *operator, now)
         await asyncio.to_thread(
             self._desk.record_relay, ticket, "out", copied.message_id, message.message_id, now
         )
 
+    def _operator(self, message: Message) -> tuple[int, str] | None:
+        """Who wrote in the staff group (id, name): a member, or the group itself when an
+        administrator posts anonymously (Telegram sends that from GroupAnonymousBot with the
+        group as `sender_chat`, signed with the admin's custom title if any). Other bots and
+        channels are nobody: None."""
+        if message.sender_chat is not None:
+            if message.sender_chat.id != self.chat_id:
+                return None  # a channel, or a linked channel's automatic forward
+            name = message.author_signature or texts.anonymous_admin(self._staff)
+            return message.sender_chat.id, name
+        user = message.from_user
+        if user is None or user.is_bot:
+            return None
+        return user.id, user.full_name
+
     async def on_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """/queue, /note, /answer INTENT_ID, /close in the staff group."""
         message = update.effective_message
-        operator = update.effective_user
+        operator = self._operator(message) if message else None
         if message is None or message.text is None or operator is None:
             return
         name, _, argument = message.text[1:].partition(" ")
@@ -280,11 +293,9 @@ class StaffDesk:
             await message.reply_text(texts.no_ticket_here(self._staff))
             return
         if name == "answer":
-            await self._send_answer(
-                context.bot, message, ticket, argument.strip(), operator.id, operator.full_name
-            )
+            await self._send_answer(context.bot, message, ticket, argument.strip(), *operator)
         elif name == "close":
-            await self._close(context.bot, ticket, operator.full_name)
+            await self._close(context.bot, ticket, operator[1])
 
     async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Claim and Close on a ticket header; claims are atomic in the database."""
