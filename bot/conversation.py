@@ -29,6 +29,7 @@ from bot.storage.store import Store, UpdateClaim
 class StaffEventKind(StrEnum):
     OPENED = "opened"
     ESCALATED = "escalated"
+    REOPENED = "reopened"  # over the limit of new tickets: the latest one again
     RELAY = "relay"
     CANCELLED = "cancelled"
     FORGOTTEN = "forgotten"
@@ -132,9 +133,13 @@ class Conversation:
             )
             if opened.created:
                 staff.append(StaffEvent(StaffEventKind.OPENED, opened.ticket))
+            elif opened.reopened:  # what the person wrote goes to the reopened topic
+                said = incoming.message_id if isinstance(event, TextEvent) else None
+                staff.append(StaffEvent(StaffEventKind.REOPENED, opened.ticket, said))
+            if opened.created or opened.reopened:
                 notice = self._notice(incoming.user_id, lang, opened.ticket.urgent, incoming.at)
                 replies = (*replies, notice)
-            elif opened.escalated:
+            if opened.escalated:
                 staff.append(StaffEvent(StaffEventKind.ESCALATED, opened.ticket))
         if outcome.relay:
             ticket = self.desk.open_ticket_of(incoming.user_id)

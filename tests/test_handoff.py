@@ -274,3 +274,57 @@ def test_in_a_topic_the_topic_decides_whose_ticket_a_reply_belongs_to(
     desk.close(second.id, TUESDAY_NOON)
     assert desk.by_staff_message(90, 78) is None  # B's closed topic never reaches A
     assert desk.by_staff_message(55, 78) is None  # nor does a topic that is no ticket's
+
+
+@pytest.mark.parametrize("payload", ["emergency-es", "talk_to_human-es", "talk_to_human-ht"])
+def test_a_deep_link_opens_no_ticket_until_the_person_asks(
+    conversation: Conversation, payload: str
+) -> None:
+    """A link or QR code shared widely must not flood the staff group."""
+    turn = _send(conversation, 1, CommandEvent(Command.START, payload))
+    assert turn.staff == () and conversation.desk.open_ticket_of(1) is None
+    if payload.startswith("emergency"):
+        assert "911" in _texts(turn)[0][:200]
+    human = next(
+        b for r in turn.replies if isinstance(r, TextReply) for row in r.buttons for b in row
+        if b.label.startswith("🙋")
+    )  # fmt: skip
+    turn = _send(conversation, 1, ButtonEvent(human.data))
+    assert [e.kind for e in turn.staff] == [StaffEventKind.OPENED]
+
+
+def test_past_the_new_tickets_allowed_an_hour_the_latest_ticket_reopens(
+    conversation: Conversation, database
+) -> None:  # type: ignore[no-untyped-def]
+    """Three new tickets an hour per person (TICKETS_PER_HOUR); then asking again, even in
+    danger, reopens the latest one: the numbers at once, the message in its topic."""
+    opened = []
+    for minute in range(3):
+        at = TUESDAY_NOON + dt.timedelta(minutes=minute)
+        turn = _send(conversation, 1, CommandEvent(Command.HUMAN), at=at)
+        assert [e.kind for e in turn.staff] == [StaffEventKind.OPENED]
+        opened.append(turn.staff[0].ticket.id)
+        _send(conversation, 1, CommandEvent(Command.CANCEL), at=at)
+    later = TUESDAY_NOON + dt.timedelta(minutes=10)
+    turn = _send(conversation, 1, CommandEvent(Command.HUMAN), at=later)
+    assert [(e.kind, e.ticket.id) for e in turn.staff] == [(StaffEventKind.REOPENED, opened[-1])]
+    assert "/cancel" in _texts(turn)[-1]  # told a person will answer, like any ticket
+    ticket = conversation.desk.open_ticket_of(1)
+    assert ticket is not None and ticket.id == opened[-1] and ticket.status is Status.WAITING
+    _send(conversation, 1, CommandEvent(Command.CANCEL), at=later)
+
+    turn = _send(conversation, 1, TextEvent("me quieren secuestrar, ayuda"), at=later,
+                 message_id=77)  # fmt: skip
+    assert "911" in _texts(turn)[0][:120]
+    kinds = [(e.kind, e.ticket.id, e.person_message_id) for e in turn.staff]
+    assert kinds == [(StaffEventKind.REOPENED, opened[-1], 77),
+                     (StaffEventKind.ESCALATED, opened[-1], None)]  # fmt: skip
+    assert conversation.desk.open_ticket_of(1).urgent  # type: ignore[union-attr]
+    with database.connect() as connection:
+        count = connection.execute(text("SELECT COUNT(*) FROM tickets WHERE user_id = 1"))
+        assert count.scalar_one() == 3
+    _send(conversation, 1, CommandEvent(Command.CANCEL), at=later)
+
+    an_hour_on = TUESDAY_NOON + dt.timedelta(minutes=62)
+    turn = _send(conversation, 1, CommandEvent(Command.HUMAN), at=an_hour_on)
+    assert [e.kind for e in turn.staff] == [StaffEventKind.OPENED]

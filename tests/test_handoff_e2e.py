@@ -190,6 +190,20 @@ def test_an_administrator_posting_anonymously_as_the_group_reaches_the_person(
     assert "Administrador anónimo" in closed["text"] and "Group" not in closed["text"]
 
 
+def test_an_emergency_deep_link_shows_the_numbers_and_opens_a_ticket_only_on_request(
+    emulator: EmulatorClient, staff: int, bot: Bot
+) -> None:
+    person = _person(emulator, "es")
+    emulator.send_command(person, "start", "emergency-es")
+    [answer] = emulator.wait_for_messages(person)
+    assert answer["text"] == shown_answer("emergency", "es") and "911" in answer["text"]
+    with pytest.raises(TimeoutError):  # a shared link or QR code floods nobody
+        emulator.wait_for_messages(staff, timeout=1.5)
+    emulator.press_button(person, answer, text="🙋 Hablar con una persona")
+    emulator.wait_for_messages(person, count=2)
+    _topic_of(emulator, staff)
+
+
 def test_emergency_opens_an_urgent_topic(emulator: EmulatorClient, staff: int, bot: Bot) -> None:
     person = _person(emulator, "ht")
     emulator.send_text(person, "gen de moun ki ap swiv mwen, m pe anpil, ede m")

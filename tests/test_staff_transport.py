@@ -266,3 +266,23 @@ def test_other_bots_and_channels_in_the_staff_group_reach_nobody(
     assert _staff_writes(conversation, settings, message) == []
     [ticket] = conversation.desk.queue()
     assert ticket.status.value == "waiting"
+
+
+def test_a_reopened_ticket_reopens_its_topic_says_why_and_brings_the_message(
+    conversation: Conversation, settings: Settings
+) -> None:
+    opened = _open(conversation, 51, "es", "asked", False)
+    conversation.desk.place_in_staff_chat(opened.ticket.id, TOPIC, 500)
+    ticket = conversation.desk.get(opened.ticket.id)
+    assert ticket is not None
+
+    async def steps(staff: StaffDesk, bot: Bot) -> None:
+        event = StaffEvent(StaffEventKind.REOPENED, ticket, person_message_id=12)
+        assert await staff.carry(bot, event, 51)
+
+    calls = _run(conversation, settings, steps)
+    assert [name for name, _ in calls] == ["reopenForumTopic", "sendMessage", "copyMessage"]
+    assert calls[0][1] == {"chat_id": STAFF, "message_thread_id": TOPIC}
+    assert calls[1][1]["message_thread_id"] == TOPIC and calls[1][1]["text"].startswith("↩️")
+    assert calls[2][1] == {"chat_id": STAFF, "from_chat_id": 51, "message_id": 12,
+                           "message_thread_id": TOPIC}  # fmt: skip

@@ -23,6 +23,8 @@ class Status(StrEnum):
 
 OPEN = (Status.WAITING.value, Status.CLAIMED.value)
 _STALE = dt.timedelta(minutes=1)
+# New tickets per person are counted over this window (see `Desk.open`).
+TICKET_WINDOW = dt.timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -45,8 +47,9 @@ class TicketView:
 @dataclass(frozen=True)
 class Opened:
     ticket: TicketView
-    created: bool  # a new ticket (else the person already had one open)
-    escalated: bool  # an open ticket just became urgent
+    created: bool  # a new ticket (else the person already had one open, or it reopened)
+    escalated: bool  # an open ticket just became urgent (or reopened for an urgent message)
+    reopened: bool = False  # over the limit of new tickets: the latest one is open again
 
 
 @dataclass(frozen=True)
@@ -65,10 +68,11 @@ class PendingRelay:
 class Desk:
     """Every ticket operation; each is one transaction, and claims are atomic."""
 
-    def __init__(self, engine: Engine, pseudonym_key: bytes) -> None:
+    def __init__(self, engine: Engine, pseudonym_key: bytes, tickets_per_hour: int = 3) -> None:
         self.database = engine  # for reports read by the staff (/unanswered)
         self._sessions = sessionmaker(engine, expire_on_commit=False)
         self._key = pseudonym_key
+        self._tickets_per_hour = tickets_per_hour
 
     def pseudonym(self, user_id: int) -> str:
         """A stable four-digit alias: operators never see a name, username or phone."""
@@ -93,7 +97,10 @@ class Desk:
     def open(
         self, user_id: int, language: str, reason: str, urgent: bool, now: dt.datetime
     ) -> Opened:
-        """Opens a ticket, or returns the person's open one (made urgent if this is)."""
+        """Opens a ticket, or returns the person's open one (made urgent if this is). A
+        person who opened `tickets_per_hour` tickets in the last hour gets their latest one
+        reopened instead of a new one: no one can flood the staff group with topics, and
+        nothing anyone asks (an emergency least of all) is dropped."""
         with self._sessions.begin() as session:
             ticket = session.scalars(
                 select(Ticket)
@@ -105,6 +112,19 @@ class Desk:
                 if escalated:
                     ticket.urgent, ticket.reason = True, reason
                 return Opened(self._view(ticket), created=False, escalated=escalated)
+            recent = session.scalars(
+                select(Ticket)
+                .where(Ticket.user_id == user_id, Ticket.opened_at >= now - TICKET_WINDOW)
+                .order_by(Ticket.id.desc())
+                .with_for_update()
+            ).all()
+            if recent and len(recent) >= self._tickets_per_hour:
+                _reopen(recent[0], reason, urgent, now)
+                session.flush()
+                # Danger is announced again even if the old ticket was urgent already.
+                return Opened(
+                    self._view(recent[0]), created=False, escalated=urgent, reopened=True
+                )
             ticket = Ticket(
                 user_id=user_id,
                 language=language,
@@ -368,6 +388,14 @@ class Desk:
                 .limit(limit)
             ).all()
             return [t for t in reversed(texts) if t]
+
+
+def _reopen(ticket: Ticket, reason: str, urgent: bool, now: dt.datetime) -> None:
+    """Waiting again, for any operator; an urgent reminder counts from now."""
+    ticket.status, ticket.closed_at, ticket.announced_at = Status.WAITING.value, None, now
+    ticket.operator_id = ticket.operator_name = ticket.claimed_at = None
+    if urgent:
+        ticket.urgent, ticket.reason = True, reason
 
 
 def _aware(moment: dt.datetime) -> dt.datetime:

@@ -100,6 +100,11 @@ def still_waiting(ticket: TicketView, now: dt.datetime, _: Gettext) -> str:
     ).format(number=ticket.id, minutes=_waiting(ticket, now))
 
 
+def reopened(_: Gettext) -> str:
+    return _("↩️ The person asked for help again. They opened the most new tickets allowed in "
+             "an hour, so this ticket is open again instead of a new one.")  # fmt: skip
+
+
 def cancelled(_: Gettext) -> str:
     return _("The person stopped waiting (/cancel). Ticket closed.")
 

@@ -102,6 +102,8 @@ class StaffDesk:
                 await self._announce(bot, ticket, identity)
             elif event.kind is StaffEventKind.ESCALATED:
                 await self._escalate(bot, ticket)
+            elif event.kind is StaffEventKind.REOPENED:
+                await self._reopen(bot, ticket, person_chat_id, event.person_message_id)
             elif event.kind is StaffEventKind.RELAY and event.person_message_id is not None:
                 await self._relay_in(bot, ticket, person_chat_id, event.person_message_id)
             elif event.kind in (StaffEventKind.CANCELLED, StaffEventKind.FORGOTTEN):
@@ -116,7 +118,8 @@ class StaffDesk:
             log.warning(
                 "staff group unreachable (%s); ticket %s waits", type(exc).__name__, ticket.id
             )
-            if event.kind is StaffEventKind.RELAY and event.person_message_id is not None:
+            relayed = (StaffEventKind.RELAY, StaffEventKind.REOPENED)
+            if event.kind in relayed and event.person_message_id is not None:
                 await asyncio.to_thread(
                     self._desk.record_relay, ticket, "in", event.person_message_id, None, _now()
                 )
@@ -184,6 +187,21 @@ class StaffDesk:
                 self.chat_id, ticket.staff_thread_id, name=texts.topic_name(ticket, self._staff)
             )
         await self._post(bot, ticket, texts.now_urgent(self._staff))
+
+    async def _reopen(
+        self, bot: Bot, ticket: TicketView, person_chat_id: int, message_id: int | None
+    ) -> None:
+        """The person asked again past the limit of new tickets: their latest ticket's topic
+        opens again, operators are told why, and what the person wrote follows."""
+        current = await asyncio.to_thread(self._desk.get, ticket.id) or ticket
+        if current.staff_thread_id is not None and current.staff_header_id is not None:
+            try:
+                await bot.reopen_forum_topic(self.chat_id, current.staff_thread_id)
+            except BadRequest as exc:  # open already
+                log.info("topic of ticket %s not reopened: %s", current.id, exc.message)
+        await self._post(bot, current, texts.reopened(self._staff))
+        if message_id is not None:
+            await self._relay_in(bot, current, person_chat_id, message_id)
 
     async def _relay_in(
         self, bot: Bot, ticket: TicketView, person_chat_id: int, message_id: int
