@@ -19,7 +19,7 @@ from bot.dialog.events import (
     TextEvent,
     UserState,
 )
-from bot.handoff.desk import Desk, TicketView
+from bot.handoff.desk import Desk, StaffMessage, TicketView
 from bot.handoff.hours import WorkingHours
 from bot.languages import DEFAULT_LANGUAGE, as_language
 from bot.live import LiveContent
@@ -42,6 +42,8 @@ class StaffEvent:
     kind: StaffEventKind
     ticket: TicketView
     person_message_id: int | None = None
+    # FORGOTTEN: the ticket's messages in the staff group, for the transport to delete.
+    staff_messages: tuple[StaffMessage, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -110,9 +112,13 @@ class Conversation:
         replies = outcome.replies
         staff: list[StaffEvent] = []
         if outcome.forget:
-            ticket = self.desk.open_ticket_of(incoming.user_id)
-            if ticket is not None:
-                staff.append(StaffEvent(StaffEventKind.FORGOTTEN, ticket))
+            # The staff group's copies go too: their ids are read before the rows are deleted.
+            for trace in self.desk.traces_of(incoming.user_id):
+                staff.append(
+                    StaffEvent(
+                        StaffEventKind.FORGOTTEN, trace.ticket, staff_messages=trace.messages
+                    )
+                )
             self._store.forget(incoming.user_id)
             return Turn(outcome, replies, tuple(staff))
         event = incoming.event

@@ -328,3 +328,40 @@ def test_past_the_new_tickets_allowed_an_hour_the_latest_ticket_reopens(
     an_hour_on = TUESDAY_NOON + dt.timedelta(minutes=62)
     turn = _send(conversation, 1, CommandEvent(Command.HUMAN), at=an_hour_on)
     assert [e.kind for e in turn.staff] == [StaffEventKind.OPENED]
+
+
+def test_forget_tells_the_staff_side_every_ticket_and_message_to_delete(
+    conversation: Conversation, database
+) -> None:  # type: ignore[no-untyped-def]
+    """The staff group's ids are read before the rows go: a closed ticket's topic and copies
+    as well as the open one's."""
+    desk = conversation.desk
+    _send(conversation, 1, CommandEvent(Command.HUMAN))
+    first = desk.open_ticket_of(1)
+    assert first is not None
+    desk.place_in_staff_chat(first.id, 77, 78)
+    desk.record_relay(first, "in", 5, 79, TUESDAY_NOON)  # a copy of the person's message
+    desk.record_relay(first, "out", 6, 80, TUESDAY_NOON)  # an operator's answer
+    desk.record_relay(first, "out", 7, None, TUESDAY_NOON)  # an /answer: nothing in the group
+    desk.close(first.id, TUESDAY_NOON)
+    _send(conversation, 1, CommandEvent(Command.HUMAN))
+    second = desk.open_ticket_of(1)
+    assert second is not None
+    desk.place_in_staff_chat(second.id, None, 91)
+    desk.record_relay(second, "in", 8, 92, TUESDAY_NOON)
+    question = _send(conversation, 1, CommandEvent(Command.FORGET))
+    yes = question.replies[0].buttons[0][0].data  # type: ignore[union-attr]
+    turn = _send(conversation, 1, ButtonEvent(yes))
+    erased = [
+        (e.kind, e.ticket.id, e.ticket.status, e.ticket.staff_thread_id, e.ticket.staff_header_id,
+         [m.id for m in e.staff_messages])
+        for e in turn.staff
+    ]  # fmt: skip
+    assert erased == [
+        (StaffEventKind.FORGOTTEN, first.id, Status.CLOSED, 77, 78, [79, 80]),
+        (StaffEventKind.FORGOTTEN, second.id, Status.WAITING, None, 91, [92]),
+    ]
+    with database.connect() as connection:
+        for table in ("tickets", "relayed_messages"):
+            count = connection.execute(text(f"SELECT COUNT(*) FROM {table}")).scalar_one()
+            assert count == 0, table

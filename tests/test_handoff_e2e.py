@@ -204,6 +204,26 @@ def test_an_emergency_deep_link_shows_the_numbers_and_opens_a_ticket_only_on_req
     _topic_of(emulator, staff)
 
 
+def test_forget_deletes_the_ticket_topic_with_every_message_in_the_staff_group(
+    emulator: EmulatorClient, staff: int, bot: Bot
+) -> None:
+    person, thread, header = _waiting_for_a_person(emulator, staff, "es")
+    emulator.send_text(person, "me llamo Rosa, tengo una pregunta sobre mis papeles")
+    emulator.wait_for_messages(staff)  # the copy in the topic
+    emulator.send_text(OPERATOR, "Hola Rosa", chat_id=staff, message_thread_id=thread)
+    emulator.wait_for_messages(person)
+    emulator.send_command(person, "forget")
+    [question] = emulator.wait_for_messages(person)
+    emulator.press_button(person, question, text="Sí, borrar todo")
+    emulator.wait_for_messages(person)  # "Done. I deleted everything…"
+    [notice] = emulator.wait_for_messages(staff)
+    assert notice["text"].startswith("🗑 Caso #") and "message_thread_id" not in notice
+    assert thread not in [t["message_thread_id"] for t in emulator.chat(staff)["topics"]]
+    left = [m.get("text", "") for m in emulator.messages(staff)]
+    assert not any("Rosa" in text for text in left)
+    assert header["message_id"] not in [m["message_id"] for m in emulator.messages(staff)]
+
+
 def test_emergency_opens_an_urgent_topic(emulator: EmulatorClient, staff: int, bot: Bot) -> None:
     person = _person(emulator, "ht")
     emulator.send_text(person, "gen de moun ki ap swiv mwen, m pe anpil, ede m")

@@ -59,6 +59,23 @@ class Claim:
 
 
 @dataclass(frozen=True)
+class StaffMessage:
+    """A message in the staff group about a person (a relayed copy, an operator's answer)."""
+
+    id: int
+    at: dt.datetime
+
+
+@dataclass(frozen=True)
+class Trace:
+    """What the staff group holds about one ticket: the ticket (its topic and header) and the
+    messages relayed either way, oldest first."""
+
+    ticket: TicketView
+    messages: tuple[StaffMessage, ...]
+
+
+@dataclass(frozen=True)
 class PendingRelay:
     id: int
     ticket: TicketView
@@ -362,6 +379,25 @@ class Desk:
             for ticket in tickets:
                 ticket.announced_at = now
             return [self._view(t) for t in tickets]
+
+    def traces_of(self, user_id: int) -> list[Trace]:
+        """Every ticket of the person with its staff-group messages: what /forget must
+        remove from the group too, read before the rows go."""
+        with self._sessions() as session:
+            tickets = session.scalars(
+                select(Ticket).where(Ticket.user_id == user_id).order_by(Ticket.id)
+            ).all()
+            relays = session.scalars(
+                select(RelayedMessage)
+                .where(RelayedMessage.user_id == user_id)
+                .order_by(RelayedMessage.id)
+            ).all()
+            messages: dict[int, list[StaffMessage]] = {}
+            for relay in relays:
+                if relay.staff_message_id is not None:
+                    message = StaffMessage(relay.staff_message_id, _aware(relay.at))
+                    messages.setdefault(relay.ticket_id, []).append(message)
+            return [Trace(self._view(t), tuple(messages.get(t.id, ()))) for t in tickets]
 
     def recent_intents(self, user_id: int, limit: int = 5) -> list[str]:
         """What the bot understood of the person's last messages, for the operators."""

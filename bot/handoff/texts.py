@@ -109,8 +109,11 @@ def cancelled(_: Gettext) -> str:
     return _("The person stopped waiting (/cancel). Ticket closed.")
 
 
-def forgotten(_: Gettext) -> str:
-    return _("The person asked to delete their data. Ticket closed and removed.")
+def forgotten(ticket: TicketView, _: Gettext) -> str:
+    """Said in the group, and left in place of a header the bot may no longer delete."""
+    text = _("🗑 Ticket #{number}: the person asked to delete their data. The bot deleted the "
+             "ticket and its messages here, as far as Telegram allows.")  # fmt: skip
+    return text.format(number=ticket.id)
 
 
 def sent_answer(intent: str, language: str, text: str, _: Gettext) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+from collections.abc import Awaitable
 from zoneinfo import ZoneInfo
 
 from telegram import (
@@ -23,7 +24,7 @@ from bot.config import Settings
 from bot.conversation import Conversation, StaffEvent, StaffEventKind
 from bot.dialog.buttons import Action, ButtonSigner
 from bot.handoff import texts
-from bot.handoff.desk import TicketView
+from bot.handoff.desk import StaffMessage, Status, TicketView
 from bot.i18n import Gettext, UiText
 from bot.languages import DEFAULT_LANGUAGE, as_language
 from bot.live import Reloaded
@@ -35,6 +36,8 @@ log = logging.getLogger(__name__)
 STAFF_COMMANDS = ("queue", "note", "answer", "close", "unanswered", "reload")
 # Buttons in the staff group are signed for the group itself: any member may press them.
 _CLAIM, _CLOSE = "claim", "close"
+_DELETE_AT_ONCE = 100  # deleteMessages takes up to 100 ids
+_DELETABLE = dt.timedelta(hours=48)  # a bot deletes nothing older
 
 
 def _now() -> dt.datetime:
@@ -106,14 +109,11 @@ class StaffDesk:
                 await self._reopen(bot, ticket, person_chat_id, event.person_message_id)
             elif event.kind is StaffEventKind.RELAY and event.person_message_id is not None:
                 await self._relay_in(bot, ticket, person_chat_id, event.person_message_id)
-            elif event.kind in (StaffEventKind.CANCELLED, StaffEventKind.FORGOTTEN):
-                text = (
-                    texts.cancelled(self._staff)
-                    if event.kind is StaffEventKind.CANCELLED
-                    else texts.forgotten(self._staff)
-                )
-                await self._post(bot, ticket, text)
+            elif event.kind is StaffEventKind.CANCELLED:
+                await self._post(bot, ticket, texts.cancelled(self._staff))
                 await self._close_topic(bot, ticket)
+            elif event.kind is StaffEventKind.FORGOTTEN:
+                await self._erase(bot, ticket, event.staff_messages)
         except TelegramError as exc:
             log.warning(
                 "staff group unreachable (%s); ticket %s waits", type(exc).__name__, ticket.id
@@ -245,6 +245,57 @@ class StaffDesk:
                 await bot.close_forum_topic(self.chat_id, ticket.staff_thread_id)
             except BadRequest as exc:  # already closed, or the topic was deleted
                 log.info("topic of ticket %s not closed: %s", ticket.id, exc.message)
+
+    async def _erase(
+        self, bot: Bot, ticket: TicketView, messages: tuple[StaffMessage, ...]
+    ) -> None:
+        """/forget: the ticket's topic goes with everything in it; without one (or without
+        the right to delete it), its header and the messages relayed either way. What
+        Telegram keeps (a bot deletes nothing older than 48 h, and operators' messages only
+        with the right to delete) is logged by count, never by content; a header that stays
+        loses its text. Operators of an open ticket are told."""
+        thread = ticket.staff_thread_id
+        if thread is not None and await self._deleted(
+            bot.delete_forum_topic(self.chat_id, thread), ticket, "topic"
+        ):
+            thread = None  # gone: a notice goes to the group itself
+        else:
+            await self._erase_messages(bot, ticket, messages)
+            await self._close_topic(bot, ticket)
+        if ticket.status is not Status.CLOSED:
+            await bot.send_message(
+                self.chat_id, texts.forgotten(ticket, self._staff), message_thread_id=thread
+            )
+
+    async def _erase_messages(
+        self, bot: Bot, ticket: TicketView, messages: tuple[StaffMessage, ...]
+    ) -> None:
+        header = ticket.staff_header_id
+        if header is not None and not await self._deleted(
+            bot.delete_message(self.chat_id, header), ticket, "header"
+        ):
+            await self._deleted(
+                bot.edit_message_text(texts.forgotten(ticket, self._staff), self.chat_id, header),
+                ticket,
+                "header text",
+            )
+        ids = [m.id for m in messages]
+        for start in range(0, len(ids), _DELETE_AT_ONCE):
+            chunk = ids[start : start + _DELETE_AT_ONCE]
+            await self._deleted(bot.delete_messages(self.chat_id, chunk), ticket, "messages")
+        old = sum(1 for m in messages if m.at < _now() - _DELETABLE)
+        if old:  # Telegram skips them without saying so
+            log.info("ticket %s: %d staff messages older than 48 h stay", ticket.id, old)
+
+    @staticmethod
+    async def _deleted(call: Awaitable[object], ticket: TicketView, what: str) -> bool:
+        """Runs one deletion; a refusal is logged by its kind and never stops /forget."""
+        try:
+            await call
+        except TelegramError as exc:
+            log.warning("ticket %s: %s not deleted (%s)", ticket.id, what, type(exc).__name__)
+            return False
+        return True
 
     # -- from operators to people -------------------------------------------------------
 
