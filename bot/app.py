@@ -54,7 +54,7 @@ def build_conversation(
     handoff is possible when a staff group is set (or `staff` says there is another one,
     like the terminal's)."""
     upgrade(database)
-    desk = Desk(database, settings.button_key())
+    desk = Desk(database, settings.button_key(), settings.tickets_per_hour)
     hours = WorkingHours.parse(settings.handoff_hours, settings.timezone)
     if staff is None:
         staff = settings.staff_chat_id is not None

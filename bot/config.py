@@ -38,6 +38,7 @@ EXPECTED = {
     "handoff_hours": 'days and hours like "mon-fri 09:00-18:00; sat 10:00-14:00"',
     "timezone": "a time zone name like America/Mexico_City",
     "urgent_reminder_minutes": "a whole number of minutes, e.g. 10",
+    "tickets_per_hour": "a whole number of tickets from 1, e.g. 3",
     "staff_catch_up_seconds": "a number of seconds above 0, e.g. 15",
     "staff_sees_identity": "true or false",
     "content_check_seconds": "a number of seconds above 0, e.g. 5",
@@ -75,6 +76,8 @@ class Settings(BaseSettings):
     handoff_hours: str = "mon-fri 09:00-18:00"
     timezone: str = "America/Mexico_City"
     urgent_reminder_minutes: int = Field(default=10, ge=1)
+    # New tickets one person may open in an hour; past it, their latest ticket reopens.
+    tickets_per_hour: int = Field(default=3, ge=1)
     # How often waiting deliveries are retried.
     staff_catch_up_seconds: float = Field(default=15.0, gt=0)
     staff_sees_identity: bool = False  # show operators the person's name and username

@@ -19,7 +19,7 @@ from bot.dialog.events import (
     TextEvent,
     UserState,
 )
-from bot.handoff.desk import Desk, TicketView
+from bot.handoff.desk import Desk, StaffMessage, TicketView
 from bot.handoff.hours import WorkingHours
 from bot.languages import DEFAULT_LANGUAGE, as_language
 from bot.live import LiveContent
@@ -29,6 +29,7 @@ from bot.storage.store import Store, UpdateClaim
 class StaffEventKind(StrEnum):
     OPENED = "opened"
     ESCALATED = "escalated"
+    REOPENED = "reopened"  # over the limit of new tickets: the latest one again
     RELAY = "relay"
     CANCELLED = "cancelled"
     FORGOTTEN = "forgotten"
@@ -41,6 +42,8 @@ class StaffEvent:
     kind: StaffEventKind
     ticket: TicketView
     person_message_id: int | None = None
+    # FORGOTTEN: the ticket's messages in the staff group, for the transport to delete.
+    staff_messages: tuple[StaffMessage, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -120,9 +123,13 @@ class Conversation:
         replies = outcome.replies
         staff: list[StaffEvent] = []
         if outcome.forget:
-            ticket = self.desk.open_ticket_of(incoming.user_id)
-            if ticket is not None:
-                staff.append(StaffEvent(StaffEventKind.FORGOTTEN, ticket))
+            # The staff group's copies go too: their ids are read before the rows are deleted.
+            for trace in self.desk.traces_of(incoming.user_id):
+                staff.append(
+                    StaffEvent(
+                        StaffEventKind.FORGOTTEN, trace.ticket, staff_messages=trace.messages
+                    )
+                )
             self._store.forget(incoming.user_id)
             return Turn(outcome, replies, tuple(staff))
         event = incoming.event
@@ -143,9 +150,13 @@ class Conversation:
             )
             if opened.created:
                 staff.append(StaffEvent(StaffEventKind.OPENED, opened.ticket))
+            elif opened.reopened:  # what the person wrote goes to the reopened topic
+                said = incoming.message_id if isinstance(event, TextEvent) else None
+                staff.append(StaffEvent(StaffEventKind.REOPENED, opened.ticket, said))
+            if opened.created or opened.reopened:
                 notice = self._notice(incoming.user_id, lang, opened.ticket.urgent, incoming.at)
                 replies = (*replies, notice)
-            elif opened.escalated:
+            if opened.escalated:
                 staff.append(StaffEvent(StaffEventKind.ESCALATED, opened.ticket))
         if outcome.relay:
             ticket = self.desk.open_ticket_of(incoming.user_id)

@@ -175,6 +175,32 @@ def test_deep_link_opens_the_answer_in_its_language(engine: Engine, catalog: Cat
     assert person.state.language == "ht"
 
 
+@pytest.mark.parametrize("lang", ["es", "en", "fr", "ht"])
+def test_an_emergency_deep_link_shows_the_numbers_but_opens_no_ticket(
+    engine: Engine, lang: str
+) -> None:
+    """A shared link or a QR code must not flood the staff group: the person's own press
+    asks for a person."""
+    person = Person(engine, client_language="es")
+    outcome = person.command(Command.START, f"emergency-{lang}")
+    assert texts(outcome)[0] == engine.answer_text("emergency", lang)
+    assert "911" in texts(outcome)[0] and outcome.handoff is None
+    assert person.presses("🙋").handoff is not None
+
+
+@pytest.mark.parametrize("lang", ["es", "en", "fr", "ht"])
+def test_a_deep_link_to_a_person_offers_the_button_instead_of_opening_a_ticket(
+    engine: Engine, lang: str
+) -> None:
+    person = Person(engine, client_language="es")
+    outcome = person.command(Command.START, f"talk_to_human-{lang}")
+    assert outcome.handoff is None and person.state.language == lang
+    assert "911" in texts(outcome)[0]
+    assert texts(outcome)[0] != engine.answer_text("talk_to_human", lang)  # no false promise
+    handoff = person.presses("🙋").handoff
+    assert handoff is not None and handoff.reason.value == "asked"
+
+
 @pytest.mark.parametrize("payload", ["nope-xx", "cbp_one_status-de", "../../etc", "x" * 300])
 def test_bad_deep_link_falls_back_to_the_welcome(
     engine: Engine, catalog: Catalog, payload: str

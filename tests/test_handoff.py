@@ -252,3 +252,116 @@ def test_unreadable_working_hours_say_how_to_write_them(bad: str) -> None:
 def test_an_unknown_time_zone_is_named() -> None:
     with pytest.raises(BadHours, match='"Mars/Olympus"'):
         WorkingHours.parse("mon-fri 09:00-18:00", "Mars/Olympus")
+
+
+def test_in_a_topic_the_topic_decides_whose_ticket_a_reply_belongs_to(
+    conversation: Conversation,
+) -> None:
+    """An operator in ticket B's topic who replies to ticket A's header (or to a message
+    relayed for A) writes to B: outside topics only the reply says which ticket."""
+    desk = conversation.desk
+    _send(conversation, 1, CommandEvent(Command.HUMAN))
+    _send(conversation, 2, CommandEvent(Command.HUMAN))
+    first, second = desk.open_ticket_of(1), desk.open_ticket_of(2)
+    assert first is not None and second is not None
+    desk.place_in_staff_chat(first.id, 77, 78)
+    desk.place_in_staff_chat(second.id, 90, 91)
+    desk.record_relay(first, "in", 5, 79, TUESDAY_NOON)
+    assert desk.by_staff_message(90, 78).user_id == 2  # type: ignore[union-attr]
+    assert desk.by_staff_message(90, 79).user_id == 2  # type: ignore[union-attr]
+    assert desk.by_staff_message(None, 78).user_id == 1  # type: ignore[union-attr]
+    assert desk.by_staff_message(None, 79).user_id == 1  # type: ignore[union-attr]
+    desk.close(second.id, TUESDAY_NOON)
+    assert desk.by_staff_message(90, 78) is None  # B's closed topic never reaches A
+    assert desk.by_staff_message(55, 78) is None  # nor does a topic that is no ticket's
+
+
+@pytest.mark.parametrize("payload", ["emergency-es", "talk_to_human-es", "talk_to_human-ht"])
+def test_a_deep_link_opens_no_ticket_until_the_person_asks(
+    conversation: Conversation, payload: str
+) -> None:
+    """A link or QR code shared widely must not flood the staff group."""
+    turn = _send(conversation, 1, CommandEvent(Command.START, payload))
+    assert turn.staff == () and conversation.desk.open_ticket_of(1) is None
+    if payload.startswith("emergency"):
+        assert "911" in _texts(turn)[0][:200]
+    human = next(
+        b for r in turn.replies if isinstance(r, TextReply) for row in r.buttons for b in row
+        if b.label.startswith("🙋")
+    )  # fmt: skip
+    turn = _send(conversation, 1, ButtonEvent(human.data))
+    assert [e.kind for e in turn.staff] == [StaffEventKind.OPENED]
+
+
+def test_past_the_new_tickets_allowed_an_hour_the_latest_ticket_reopens(
+    conversation: Conversation, database
+) -> None:  # type: ignore[no-untyped-def]
+    """Three new tickets an hour per person (TICKETS_PER_HOUR); then asking again, even in
+    danger, reopens the latest one: the numbers at once, the message in its topic."""
+    opened = []
+    for minute in range(3):
+        at = TUESDAY_NOON + dt.timedelta(minutes=minute)
+        turn = _send(conversation, 1, CommandEvent(Command.HUMAN), at=at)
+        assert [e.kind for e in turn.staff] == [StaffEventKind.OPENED]
+        opened.append(turn.staff[0].ticket.id)
+        _send(conversation, 1, CommandEvent(Command.CANCEL), at=at)
+    later = TUESDAY_NOON + dt.timedelta(minutes=10)
+    turn = _send(conversation, 1, CommandEvent(Command.HUMAN), at=later)
+    assert [(e.kind, e.ticket.id) for e in turn.staff] == [(StaffEventKind.REOPENED, opened[-1])]
+    assert "/cancel" in _texts(turn)[-1]  # told a person will answer, like any ticket
+    ticket = conversation.desk.open_ticket_of(1)
+    assert ticket is not None and ticket.id == opened[-1] and ticket.status is Status.WAITING
+    _send(conversation, 1, CommandEvent(Command.CANCEL), at=later)
+
+    turn = _send(conversation, 1, TextEvent("me quieren secuestrar, ayuda"), at=later,
+                 message_id=77)  # fmt: skip
+    assert "911" in _texts(turn)[0][:120]
+    kinds = [(e.kind, e.ticket.id, e.person_message_id) for e in turn.staff]
+    assert kinds == [(StaffEventKind.REOPENED, opened[-1], 77),
+                     (StaffEventKind.ESCALATED, opened[-1], None)]  # fmt: skip
+    assert conversation.desk.open_ticket_of(1).urgent  # type: ignore[union-attr]
+    with database.connect() as connection:
+        count = connection.execute(text("SELECT COUNT(*) FROM tickets WHERE user_id = 1"))
+        assert count.scalar_one() == 3
+    _send(conversation, 1, CommandEvent(Command.CANCEL), at=later)
+
+    an_hour_on = TUESDAY_NOON + dt.timedelta(minutes=62)
+    turn = _send(conversation, 1, CommandEvent(Command.HUMAN), at=an_hour_on)
+    assert [e.kind for e in turn.staff] == [StaffEventKind.OPENED]
+
+
+def test_forget_tells_the_staff_side_every_ticket_and_message_to_delete(
+    conversation: Conversation, database
+) -> None:  # type: ignore[no-untyped-def]
+    """The staff group's ids are read before the rows go: a closed ticket's topic and copies
+    as well as the open one's."""
+    desk = conversation.desk
+    _send(conversation, 1, CommandEvent(Command.HUMAN))
+    first = desk.open_ticket_of(1)
+    assert first is not None
+    desk.place_in_staff_chat(first.id, 77, 78)
+    desk.record_relay(first, "in", 5, 79, TUESDAY_NOON)  # a copy of the person's message
+    desk.record_relay(first, "out", 6, 80, TUESDAY_NOON)  # an operator's answer
+    desk.record_relay(first, "out", 7, None, TUESDAY_NOON)  # an /answer: nothing in the group
+    desk.close(first.id, TUESDAY_NOON)
+    _send(conversation, 1, CommandEvent(Command.HUMAN))
+    second = desk.open_ticket_of(1)
+    assert second is not None
+    desk.place_in_staff_chat(second.id, None, 91)
+    desk.record_relay(second, "in", 8, 92, TUESDAY_NOON)
+    question = _send(conversation, 1, CommandEvent(Command.FORGET))
+    yes = question.replies[0].buttons[0][0].data  # type: ignore[union-attr]
+    turn = _send(conversation, 1, ButtonEvent(yes))
+    erased = [
+        (e.kind, e.ticket.id, e.ticket.status, e.ticket.staff_thread_id, e.ticket.staff_header_id,
+         [m.id for m in e.staff_messages])
+        for e in turn.staff
+    ]  # fmt: skip
+    assert erased == [
+        (StaffEventKind.FORGOTTEN, first.id, Status.CLOSED, 77, 78, [79, 80]),
+        (StaffEventKind.FORGOTTEN, second.id, Status.WAITING, None, 91, [92]),
+    ]
+    with database.connect() as connection:
+        for table in ("tickets", "relayed_messages"):
+            count = connection.execute(text(f"SELECT COUNT(*) FROM {table}")).scalar_one()
+            assert count == 0, table

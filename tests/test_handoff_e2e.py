@@ -21,7 +21,7 @@ from tests.dialog import shown_answer
 from tests.emulator.client import EmulatorClient, run_emulator
 
 CATALOG = load_catalog(Settings(_env_file=None).content_dir)
-OPERATOR, OTHER_OPERATOR, STRANGER = 5_000_001, 5_000_002, 5_000_003
+OPERATOR, OTHER_OPERATOR, STRANGER, ADMIN = 5_000_001, 5_000_002, 5_000_003, 5_000_004
 _ids = itertools.count(810_001)
 
 
@@ -57,9 +57,10 @@ def staff(emulator: EmulatorClient) -> int:
     emulator.user(OPERATOR, "Ana", language_code="es")
     emulator.user(OTHER_OPERATOR, "Luis", language_code="es")
     emulator.user(STRANGER, "Eve", language_code="es")
+    emulator.user(ADMIN, "Marta", language_code="es")
     group = emulator.group(
         "Operadores",
-        members={OPERATOR: "member", OTHER_OPERATOR: "member"},
+        members={OPERATOR: "member", OTHER_OPERATOR: "member", ADMIN: "administrator"},
         is_forum=True,
         bot_status="administrator",
     )
@@ -172,6 +173,55 @@ def test_claim_is_won_by_one_operator_and_the_other_is_told(
     emulator.send_text(OPERATOR, "/queue", chat_id=staff)
     [queue] = emulator.wait_for_messages(staff)
     assert "Ana" in queue["text"]
+
+
+def test_an_administrator_posting_anonymously_as_the_group_reaches_the_person(
+    emulator: EmulatorClient, staff: int, bot: Bot
+) -> None:
+    person, thread, _header = _waiting_for_a_person(emulator, staff, "es")
+    sent = emulator.send_text(ADMIN, "Le escribe el equipo.", chat_id=staff,
+                              message_thread_id=thread, anonymous=True)  # fmt: skip
+    assert sent["from"]["username"] == "GroupAnonymousBot" and sent["sender_chat"]["id"] == staff
+    [copy] = emulator.wait_for_messages(person)
+    assert copy["text"] == "Le escribe el equipo."
+    emulator.send_text(ADMIN, "/close", chat_id=staff, message_thread_id=thread, anonymous=True)
+    emulator.wait_for_messages(person, count=2)  # the rating and the menu
+    [closed] = emulator.wait_for_messages(staff)
+    assert "Administrador anónimo" in closed["text"] and "Group" not in closed["text"]
+
+
+def test_an_emergency_deep_link_shows_the_numbers_and_opens_a_ticket_only_on_request(
+    emulator: EmulatorClient, staff: int, bot: Bot
+) -> None:
+    person = _person(emulator, "es")
+    emulator.send_command(person, "start", "emergency-es")
+    [answer] = emulator.wait_for_messages(person)
+    assert answer["text"] == shown_answer("emergency", "es") and "911" in answer["text"]
+    with pytest.raises(TimeoutError):  # a shared link or QR code floods nobody
+        emulator.wait_for_messages(staff, timeout=1.5)
+    emulator.press_button(person, answer, text="🙋 Hablar con una persona")
+    emulator.wait_for_messages(person, count=2)
+    _topic_of(emulator, staff)
+
+
+def test_forget_deletes_the_ticket_topic_with_every_message_in_the_staff_group(
+    emulator: EmulatorClient, staff: int, bot: Bot
+) -> None:
+    person, thread, header = _waiting_for_a_person(emulator, staff, "es")
+    emulator.send_text(person, "me llamo Rosa, tengo una pregunta sobre mis papeles")
+    emulator.wait_for_messages(staff)  # the copy in the topic
+    emulator.send_text(OPERATOR, "Hola Rosa", chat_id=staff, message_thread_id=thread)
+    emulator.wait_for_messages(person)
+    emulator.send_command(person, "forget")
+    [question] = emulator.wait_for_messages(person)
+    emulator.press_button(person, question, text="Sí, borrar todo")
+    emulator.wait_for_messages(person)  # "Done. I deleted everything…"
+    [notice] = emulator.wait_for_messages(staff)
+    assert notice["text"].startswith("🗑 Caso #") and "message_thread_id" not in notice
+    assert thread not in [t["message_thread_id"] for t in emulator.chat(staff)["topics"]]
+    left = [m.get("text", "") for m in emulator.messages(staff)]
+    assert not any("Rosa" in text for text in left)
+    assert header["message_id"] not in [m["message_id"] for m in emulator.messages(staff)]
 
 
 def test_emergency_opens_an_urgent_topic(emulator: EmulatorClient, staff: int, bot: Bot) -> None:

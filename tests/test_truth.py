@@ -147,6 +147,20 @@ def test_the_privacy_answer_names_the_configured_retention(catalog: Catalog) -> 
         assert "45" in answer and "{retention_days}" not in answer, lang
 
 
+@pytest.mark.parametrize(
+    ("lang", "team_chat"),
+    [("es", "chat del equipo"), ("en", "team's chat"), ("fr", "chat de l'équipe"),
+     ("ht", "chat ekip la")],
+)  # fmt: skip
+def test_the_privacy_answer_says_what_forget_may_leave_in_the_team_chat(
+    engine: Engine, lang: str, team_chat: str
+) -> None:
+    """/forget deletes the copies in the staff group as far as Telegram allows; the person
+    is told plainly what may stay there (older than 48 hours, the team's own replies)."""
+    answer = engine.answer_text("bot_about_privacy", lang) or ""
+    assert team_chat in answer and "48" in answer, lang
+
+
 def test_report_sources_lists_every_source_with_its_answers_stalest_first(
     capsys: pytest.CaptureFixture[str],
 ) -> None:

@@ -336,13 +336,29 @@ class Engine:
             linked = as_language(link.group(2)) or lang
             if not state.language_chosen:
                 state.language = linked
-            return self._answer(incoming, state, linked, link.group(1), None, None)
+            intent = self.catalog.intents[link.group(1)]
+            if intent.handoff and not intent.urgent:
+                return self._out(state, linked, self._offer_person(incoming, linked))
+            # A link is shared, printed and scanned: it opens the answer (the emergency
+            # numbers too), never a ticket; that takes the person's own message or press.
+            outcome = self._answer(incoming, state, linked, intent.id, None, None)
+            return dataclasses.replace(outcome, handoff=None)
         greeting = self.catalog.intents["greeting"].answer[lang]
         replies = (
             self._language_choice(incoming, lang, greeting),
             self._menu_reply(incoming, lang, None),
         )
         return self._out(state, lang, *replies)
+
+    def _offer_person(self, incoming: Incoming, lang: Lang) -> TextReply:
+        """A link to a person: the button that asks for one, pressed by the person."""
+        _ = self._ui.for_language(lang)
+        text = _("To talk to a person from our team, press the button below. If you are in "
+                 "danger now, call 911.")  # fmt: skip
+        return TextReply(text, (
+            (Button(_("🙋 Talk to a person"), self._data(incoming, Action.HUMAN)),),
+            (Button(_("⬅️ Menu"), self._data(incoming, Action.MENU)),),
+        ))  # fmt: skip
 
     def _emergency(
         self,

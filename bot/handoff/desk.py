@@ -23,6 +23,8 @@ class Status(StrEnum):
 
 OPEN = (Status.WAITING.value, Status.CLAIMED.value)
 _STALE = dt.timedelta(minutes=1)
+# New tickets per person are counted over this window (see `Desk.open`).
+TICKET_WINDOW = dt.timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -45,14 +47,32 @@ class TicketView:
 @dataclass(frozen=True)
 class Opened:
     ticket: TicketView
-    created: bool  # a new ticket (else the person already had one open)
-    escalated: bool  # an open ticket just became urgent
+    created: bool  # a new ticket (else the person already had one open, or it reopened)
+    escalated: bool  # an open ticket just became urgent (or reopened for an urgent message)
+    reopened: bool = False  # over the limit of new tickets: the latest one is open again
 
 
 @dataclass(frozen=True)
 class Claim:
     won: bool
     holder: str | None  # who has it, when this claim lost
+
+
+@dataclass(frozen=True)
+class StaffMessage:
+    """A message in the staff group about a person (a relayed copy, an operator's answer)."""
+
+    id: int
+    at: dt.datetime
+
+
+@dataclass(frozen=True)
+class Trace:
+    """What the staff group holds about one ticket: the ticket (its topic and header) and the
+    messages relayed either way, oldest first."""
+
+    ticket: TicketView
+    messages: tuple[StaffMessage, ...]
 
 
 @dataclass(frozen=True)
@@ -65,10 +85,11 @@ class PendingRelay:
 class Desk:
     """Every ticket operation; each is one transaction, and claims are atomic."""
 
-    def __init__(self, engine: Engine, pseudonym_key: bytes) -> None:
+    def __init__(self, engine: Engine, pseudonym_key: bytes, tickets_per_hour: int = 3) -> None:
         self.database = engine  # for reports read by the staff (/unanswered)
         self._sessions = sessionmaker(engine, expire_on_commit=False)
         self._key = pseudonym_key
+        self._tickets_per_hour = tickets_per_hour
 
     def pseudonym(self, user_id: int) -> str:
         """A stable four-digit alias: operators never see a name, username or phone."""
@@ -93,7 +114,10 @@ class Desk:
     def open(
         self, user_id: int, language: str, reason: str, urgent: bool, now: dt.datetime
     ) -> Opened:
-        """Opens a ticket, or returns the person's open one (made urgent if this is)."""
+        """Opens a ticket, or returns the person's open one (made urgent if this is). A
+        person who opened `tickets_per_hour` tickets in the last hour gets their latest one
+        reopened instead of a new one: no one can flood the staff group with topics, and
+        nothing anyone asks (an emergency least of all) is dropped."""
         with self._sessions.begin() as session:
             ticket = session.scalars(
                 select(Ticket)
@@ -105,6 +129,19 @@ class Desk:
                 if escalated:
                     ticket.urgent, ticket.reason = True, reason
                 return Opened(self._view(ticket), created=False, escalated=escalated)
+            recent = session.scalars(
+                select(Ticket)
+                .where(Ticket.user_id == user_id, Ticket.opened_at >= now - TICKET_WINDOW)
+                .order_by(Ticket.id.desc())
+                .with_for_update()
+            ).all()
+            if recent and len(recent) >= self._tickets_per_hour:
+                _reopen(recent[0], reason, urgent, now)
+                session.flush()
+                # Danger is announced again even if the old ticket was urgent already.
+                return Opened(
+                    self._view(recent[0]), created=False, escalated=urgent, reopened=True
+                )
             ticket = Ticket(
                 user_id=user_id,
                 language=language,
@@ -233,22 +270,21 @@ class Desk:
             return _rowcount(result) == 1
 
     def by_staff_message(self, thread_id: int | None, reply_to: int | None) -> TicketView | None:
-        """The open ticket an operator's message belongs to: its topic, or the header or a
-        relayed message it replies to."""
+        """The open ticket an operator's message belongs to. In a topic, the topic's ticket
+        (a reply to another ticket's header there is still about this one); outside topics,
+        the ticket of the header or relayed message it replies to."""
+        if thread_id is not None:
+            belongs = Ticket.staff_thread_id == thread_id
+        elif reply_to is not None:
+            relayed = select(RelayedMessage.ticket_id).where(
+                RelayedMessage.staff_message_id == reply_to
+            )
+            belongs = or_(Ticket.staff_header_id == reply_to, Ticket.id.in_(relayed))
+        else:
+            return None
         with self._sessions() as session:
-            conditions = []
-            if thread_id is not None:
-                conditions.append(Ticket.staff_thread_id == thread_id)
-            if reply_to is not None:
-                conditions.append(Ticket.staff_header_id == reply_to)
-                relayed = select(RelayedMessage.ticket_id).where(
-                    RelayedMessage.staff_message_id == reply_to
-                )
-                conditions.append(Ticket.id.in_(relayed))
-            if not conditions:
-                return None
             ticket = session.scalars(
-                select(Ticket).where(Ticket.status.in_(OPEN), or_(*conditions))
+                select(Ticket).where(Ticket.status.in_(OPEN), belongs)
             ).first()
             return self._view(ticket) if ticket else None
 
@@ -344,6 +380,25 @@ class Desk:
                 ticket.announced_at = now
             return [self._view(t) for t in tickets]
 
+    def traces_of(self, user_id: int) -> list[Trace]:
+        """Every ticket of the person with its staff-group messages: what /forget must
+        remove from the group too, read before the rows go."""
+        with self._sessions() as session:
+            tickets = session.scalars(
+                select(Ticket).where(Ticket.user_id == user_id).order_by(Ticket.id)
+            ).all()
+            relays = session.scalars(
+                select(RelayedMessage)
+                .where(RelayedMessage.user_id == user_id)
+                .order_by(RelayedMessage.id)
+            ).all()
+            messages: dict[int, list[StaffMessage]] = {}
+            for relay in relays:
+                if relay.staff_message_id is not None:
+                    message = StaffMessage(relay.staff_message_id, _aware(relay.at))
+                    messages.setdefault(relay.ticket_id, []).append(message)
+            return [Trace(self._view(t), tuple(messages.get(t.id, ()))) for t in tickets]
+
     def recent_intents(self, user_id: int, limit: int = 5) -> list[str]:
         """What the bot understood of the person's last messages, for the operators."""
         with self._sessions() as session:
@@ -369,6 +424,14 @@ class Desk:
                 .limit(limit)
             ).all()
             return [t for t in reversed(texts) if t]
+
+
+def _reopen(ticket: Ticket, reason: str, urgent: bool, now: dt.datetime) -> None:
+    """Waiting again, for any operator; an urgent reminder counts from now."""
+    ticket.status, ticket.closed_at, ticket.announced_at = Status.WAITING.value, None, now
+    ticket.operator_id = ticket.operator_name = ticket.claimed_at = None
+    if urgent:
+        ticket.urgent, ticket.reason = True, reason
 
 
 def _aware(moment: dt.datetime) -> dt.datetime:

@@ -75,6 +75,11 @@ def claimed_by(name: str, _: Gettext) -> str:
     return _("Claimed by {name}.").format(name=name)
 
 
+def anonymous_admin(_: Gettext) -> str:
+    """The name of an administrator who posts as the group, without a custom title."""
+    return _("Anonymous administrator")
+
+
 def already_claimed(name: str | None, _: Gettext) -> str:
     return _("Already claimed by {name}.").format(name=name or "?")
 
@@ -95,12 +100,20 @@ def still_waiting(ticket: TicketView, now: dt.datetime, _: Gettext) -> str:
     ).format(number=ticket.id, minutes=_waiting(ticket, now))
 
 
+def reopened(_: Gettext) -> str:
+    return _("↩️ The person asked for help again. They opened the most new tickets allowed in "
+             "an hour, so this ticket is open again instead of a new one.")  # fmt: skip
+
+
 def cancelled(_: Gettext) -> str:
     return _("The person stopped waiting (/cancel). Ticket closed.")
 
 
-def forgotten(_: Gettext) -> str:
-    return _("The person asked to delete their data. Ticket closed and removed.")
+def forgotten(ticket: TicketView, _: Gettext) -> str:
+    """Said in the group, and left in place of a header the bot may no longer delete."""
+    text = _("🗑 Ticket #{number}: the person asked to delete their data. The bot deleted the "
+             "ticket and its messages here, as far as Telegram allows.")  # fmt: skip
+    return text.format(number=ticket.id)
 
 
 def sent_answer(intent: str, language: str, text: str, _: Gettext) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+from collections.abc import Awaitable
 from zoneinfo import ZoneInfo
 
 from telegram import (
@@ -23,7 +24,7 @@ from bot.config import Settings
 from bot.conversation import Conversation, StaffEvent, StaffEventKind
 from bot.dialog.buttons import Action, ButtonSigner
 from bot.handoff import texts
-from bot.handoff.desk import TicketView
+from bot.handoff.desk import StaffMessage, Status, TicketView
 from bot.i18n import Gettext, UiText
 from bot.languages import DEFAULT_LANGUAGE, as_language
 from bot.live import Reloaded
@@ -35,6 +36,8 @@ log = logging.getLogger(__name__)
 STAFF_COMMANDS = ("queue", "note", "answer", "close", "unanswered", "reload")
 # Buttons in the staff group are signed for the group itself: any member may press them.
 _CLAIM, _CLOSE = "claim", "close"
+_DELETE_AT_ONCE = 100  # deleteMessages takes up to 100 ids
+_DELETABLE = dt.timedelta(hours=48)  # a bot deletes nothing older
 
 
 def _now() -> dt.datetime:
@@ -102,21 +105,21 @@ class StaffDesk:
                 await self._announce(bot, ticket, identity)
             elif event.kind is StaffEventKind.ESCALATED:
                 await self._escalate(bot, ticket)
+            elif event.kind is StaffEventKind.REOPENED:
+                await self._reopen(bot, ticket, person_chat_id, event.person_message_id)
             elif event.kind is StaffEventKind.RELAY and event.person_message_id is not None:
                 await self._relay_in(bot, ticket, person_chat_id, event.person_message_id)
-            elif event.kind in (StaffEventKind.CANCELLED, StaffEventKind.FORGOTTEN):
-                text = (
-                    texts.cancelled(self._staff)
-                    if event.kind is StaffEventKind.CANCELLED
-                    else texts.forgotten(self._staff)
-                )
-                await self._post(bot, ticket, text)
+            elif event.kind is StaffEventKind.CANCELLED:
+                await self._post(bot, ticket, texts.cancelled(self._staff))
                 await self._close_topic(bot, ticket)
+            elif event.kind is StaffEventKind.FORGOTTEN:
+                await self._erase(bot, ticket, event.staff_messages)
         except TelegramError as exc:
             log.warning(
                 "staff group unreachable (%s); ticket %s waits", type(exc).__name__, ticket.id
             )
-            if event.kind is StaffEventKind.RELAY and event.person_message_id is not None:
+            relayed = (StaffEventKind.RELAY, StaffEventKind.REOPENED)
+            if event.kind in relayed and event.person_message_id is not None:
                 await asyncio.to_thread(
                     self._desk.record_relay, ticket, "in", event.person_message_id, None, _now()
                 )
@@ -185,6 +188,21 @@ class StaffDesk:
             )
         await self._post(bot, ticket, texts.now_urgent(self._staff))
 
+    async def _reopen(
+        self, bot: Bot, ticket: TicketView, person_chat_id: int, message_id: int | None
+    ) -> None:
+        """The person asked again past the limit of new tickets: their latest ticket's topic
+        opens again, operators are told why, and what the person wrote follows."""
+        current = await asyncio.to_thread(self._desk.get, ticket.id) or ticket
+        if current.staff_thread_id is not None and current.staff_header_id is not None:
+            try:
+                await bot.reopen_forum_topic(self.chat_id, current.staff_thread_id)
+            except BadRequest as exc:  # open already
+                log.info("topic of ticket %s not reopened: %s", current.id, exc.message)
+        await self._post(bot, current, texts.reopened(self._staff))
+        if message_id is not None:
+            await self._relay_in(bot, current, person_chat_id, message_id)
+
     async def _relay_in(
         self, bot: Bot, ticket: TicketView, person_chat_id: int, message_id: int
     ) -> None:
@@ -228,13 +246,64 @@ class StaffDesk:
             except BadRequest as exc:  # already closed, or the topic was deleted
                 log.info("topic of ticket %s not closed: %s", ticket.id, exc.message)
 
+    async def _erase(
+        self, bot: Bot, ticket: TicketView, messages: tuple[StaffMessage, ...]
+    ) -> None:
+        """/forget: the ticket's topic goes with everything in it; without one (or without
+        the right to delete it), its header and the messages relayed either way. What
+        Telegram keeps (a bot deletes nothing older than 48 h, and operators' messages only
+        with the right to delete) is logged by count, never by content; a header that stays
+        loses its text. Operators of an open ticket are told."""
+        thread = ticket.staff_thread_id
+        if thread is not None and await self._deleted(
+            bot.delete_forum_topic(self.chat_id, thread), ticket, "topic"
+        ):
+            thread = None  # gone: a notice goes to the group itself
+        else:
+            await self._erase_messages(bot, ticket, messages)
+            await self._close_topic(bot, ticket)
+        if ticket.status is not Status.CLOSED:
+            await bot.send_message(
+                self.chat_id, texts.forgotten(ticket, self._staff), message_thread_id=thread
+            )
+
+    async def _erase_messages(
+        self, bot: Bot, ticket: TicketView, messages: tuple[StaffMessage, ...]
+    ) -> None:
+        header = ticket.staff_header_id
+        if header is not None and not await self._deleted(
+            bot.delete_message(self.chat_id, header), ticket, "header"
+        ):
+            await self._deleted(
+                bot.edit_message_text(texts.forgotten(ticket, self._staff), self.chat_id, header),
+                ticket,
+                "header text",
+            )
+        ids = [m.id for m in messages]
+        for start in range(0, len(ids), _DELETE_AT_ONCE):
+            chunk = ids[start : start + _DELETE_AT_ONCE]
+            await self._deleted(bot.delete_messages(self.chat_id, chunk), ticket, "messages")
+        old = sum(1 for m in messages if m.at < _now() - _DELETABLE)
+        if old:  # Telegram skips them without saying so
+            log.info("ticket %s: %d staff messages older than 48 h stay", ticket.id, old)
+
+    @staticmethod
+    async def _deleted(call: Awaitable[object], ticket: TicketView, what: str) -> bool:
+        """Runs one deletion; a refusal is logged by its kind and never stops /forget."""
+        try:
+            await call
+        except TelegramError as exc:
+            log.warning("ticket %s: %s not deleted (%s)", ticket.id, what, type(exc).__name__)
+            return False
+        return True
+
     # -- from operators to people -------------------------------------------------------
 
     async def on_reply(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """An operator wrote in a ticket's topic (or replied to it): copy it to the person."""
         message = update.effective_message
-        operator = update.effective_user
-        if message is None or operator is None or operator.is_bot:
+        operator = self._operator(message) if message else None
+        if message is None or operator is None:
             return
         ticket = await self._ticket_of(message)
         if ticket is None:
@@ -247,17 +316,30 @@ class StaffDesk:
             await self._undelivered(message, ticket, exc)
             return
         now = _now()
-        await asyncio.to_thread(
-            self._desk.note_operator_reply, ticket.id, operator.id, operator.full_name, now
-        )
+        await asyncio.to_thread(self._desk.note_operator_reply, ticket.id, *operator, now)
         await asyncio.to_thread(
             self._desk.record_relay, ticket, "out", copied.message_id, message.message_id, now
         )
 
+    def _operator(self, message: Message) -> tuple[int, str] | None:
+        """Who wrote in the staff group (id, name): a member, or the group itself when an
+        administrator posts anonymously (Telegram sends that from GroupAnonymousBot with the
+        group as `sender_chat`, signed with the admin's custom title if any). Other bots and
+        channels are nobody: None."""
+        if message.sender_chat is not None:
+            if message.sender_chat.id != self.chat_id:
+                return None  # a channel, or a linked channel's automatic forward
+            name = message.author_signature or texts.anonymous_admin(self._staff)
+            return message.sender_chat.id, name
+        user = message.from_user
+        if user is None or user.is_bot:
+            return None
+        return user.id, user.full_name
+
     async def on_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """/queue, /note, /answer INTENT_ID, /close in the staff group."""
         message = update.effective_message
-        operator = update.effective_user
+        operator = self._operator(message) if message else None
         if message is None or message.text is None or operator is None:
             return
         name, _, argument = message.text[1:].partition(" ")
@@ -280,11 +362,9 @@ class StaffDesk:
             await message.reply_text(texts.no_ticket_here(self._staff))
             return
         if name == "answer":
-            await self._send_answer(
-                context.bot, message, ticket, argument.strip(), operator.id, operator.full_name
-            )
+            await self._send_answer(context.bot, message, ticket, argument.strip(), *operator)
         elif name == "close":
-            await self._close(context.bot, ticket, operator.full_name)
+            await self._close(context.bot, ticket, operator[1])
 
     async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Claim and Close on a ticket header; claims are atomic in the database."""

@@ -747,7 +747,12 @@ async def edit_message_reply_markup(state: EmulatorState, p: Params) -> JSON:
     return apply_edit(state, message, {"reply_markup": inline_markup(p)})
 
 
+DELETABLE_SECONDS = 48 * 3600  # "a message can only be deleted if sent less than 48 hours ago"
+
+
 def _can_delete(state: EmulatorState, chat: Chat, message: JSON) -> bool:
+    if message.get("date", 0) < state.now() - DELETABLE_SECONDS:
+        return False
     own = message.get("from", {}).get("id") == state.bot.id
     return own or chat.type == "private" or chat.bot_status in ADMIN_STATUSES
 

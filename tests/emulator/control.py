@@ -17,6 +17,7 @@ from typing import Any
 from . import botapi, formatting
 from .state import (
     ADMIN_STATUSES,
+    GROUP_ANONYMOUS_BOT,
     JSON,
     PRESENT_STATUSES,
     ApiError,
@@ -306,8 +307,22 @@ async def user_message(state: EmulatorState, args: JSON) -> JSON:
         if reply_to is None:
             raise ControlError(f"no message {args['reply_to_message_id']} in chat {chat.id}")
     thread = _user_thread(chat, args, reply_to)
-    message = state.store_message(chat, user, content, thread=thread, reply_to=reply_to)
+    sender = user
+    if args.get("anonymous"):
+        sender, content = _as_group(chat, user, content, args.get("author_signature"))
+    message = state.store_message(chat, sender, content, thread=thread, reply_to=reply_to)
     return _deliver(state, chat, "message", message, explicit=reply_to is not None)
+
+
+def _as_group(chat: Chat, user: JSON, content: JSON, signature: Any) -> tuple[JSON, JSON]:
+    """An anonymous administrator posts as the group: from GroupAnonymousBot, with the group
+    as sender_chat and the admin's custom title, if any, as author_signature."""
+    if chat.type == "private" or chat.members.get(user["id"]) not in ADMIN_STATUSES:
+        raise ControlError(f"only an administrator of a group can post anonymously in {chat.id}")
+    content = {**content, "sender_chat": chat.to_api()}
+    if signature:
+        content["author_signature"] = str(signature)
+    return dict(GROUP_ANONYMOUS_BOT), content
 
 
 @route("POST", "/messages/edit")
@@ -428,7 +443,7 @@ async def chat_messages(state: EmulatorState, args: JSON) -> JSON:
         message
         for message_id, message in chat.messages.items()
         if (include_deleted or message_id not in chat.deleted)
-        and (sender == "all" or message["from"].get("is_bot") == (sender == "bot"))
+        and (sender == "all" or (message["from"].get("id") == state.bot.id) == (sender == "bot"))
     ]
     return {"messages": messages, "deleted": sorted(chat.deleted)}
 

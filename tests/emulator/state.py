@@ -26,6 +26,13 @@ DEFAULT_EXCLUDED_UPDATES = frozenset({"chat_member", "message_reaction", "messag
 MEMBER_STATUSES = ("creator", "administrator", "member", "restricted", "left", "kicked")
 PRESENT_STATUSES = frozenset({"creator", "administrator", "member", "restricted"})
 ADMIN_STATUSES = frozenset({"creator", "administrator"})
+#: The sender Telegram shows for an administrator who posts anonymously, as the group.
+GROUP_ANONYMOUS_BOT = {
+    "id": 1087968824,
+    "is_bot": True,
+    "first_name": "Group",
+    "username": "GroupAnonymousBot",
+}
 
 
 def names(text: str) -> frozenset[str]:

@@ -660,3 +660,34 @@ def test_webhook_management_and_misc_methods(emu: EmulatorClient) -> None:
     with_bot(emu, misc)
     with pytest.raises(EmulatorError, match="no button"):
         emu.press_button(ANN, emu.messages(ANN, sender="bot")[0], "a")  # the keyboard is gone
+
+
+def test_an_anonymous_administrator_posts_as_the_group(emu: EmulatorClient) -> None:
+    group = emu.group("Ops", {ANN: "administrator", BOB: "member"}, bot_status="administrator")
+    sent = emu.send_text(ANN, "from the team", chat_id=group["id"], anonymous=True,
+                         author_signature="Coordination")  # fmt: skip
+    assert sent["from"] == {"id": 1087968824, "is_bot": True, "first_name": "Group",
+                            "username": "GroupAnonymousBot"}  # fmt: skip
+    assert sent["sender_chat"]["id"] == group["id"] and sent["author_signature"] == "Coordination"
+    assert emu.messages(group["id"], sender="bot") == []  # the group's post is not the bot's
+    with pytest.raises(EmulatorError, match="only an administrator"):
+        emu.send_text(BOB, "me too", chat_id=group["id"], anonymous=True)
+
+
+def test_a_message_older_than_48_hours_cannot_be_deleted(emu: EmulatorClient) -> None:
+    group = emu.group("Ops", {ANN: "member"}, bot_status="administrator")
+
+    async def post(bot: ExtBot[None], text: str) -> int:
+        return (await bot.send_message(group["id"], text)).message_id
+
+    old = with_bot(emu, lambda bot: post(bot, "old"))
+    emu.clock(48 * 3600 + 1)
+    fresh = with_bot(emu, lambda bot: post(bot, "fresh"))
+
+    async def delete(bot: ExtBot[None]) -> None:
+        with pytest.raises(BadRequest, match=r"(?i)message can't be deleted"):
+            await bot.delete_message(group["id"], old)
+        assert await bot.delete_messages(group["id"], [old, fresh])  # skips what it may not
+
+    with_bot(emu, delete)
+    assert [m["text"] for m in emu.messages(group["id"])] == ["old"]
