@@ -1,7 +1,8 @@
 """Speed of the safety net beside the rest of understanding, in one run (a benchmark, not a test).
 
 Reads the evaluation set's messages plus long stories made of twelve of them, and prints the
-median and p99 time of `DangerDetector.find` and of `Reader.read` on the same messages.
+median and p99 time of `DangerDetector.find`, of the learned danger score (look-alikes cut
+out, then every window scored) and of `Reader.read` on the same messages.
 
     .venv/bin/python bench/danger_speed.py
 """
@@ -18,7 +19,9 @@ sys.path.insert(0, str(ROOT))
 
 from bot.app import build_engine  # noqa: E402
 from bot.config import Settings  # noqa: E402
+from bot.understanding import danger_score  # noqa: E402
 from bot.understanding.danger import DangerDetector  # noqa: E402
+from bot.understanding.model_cache import ModelCache  # noqa: E402
 
 
 def timed(call, texts: list[str]) -> tuple[float, float]:  # type: ignore[no-untyped-def]
@@ -32,8 +35,11 @@ def timed(call, texts: list[str]) -> tuple[float, float]:  # type: ignore[no-unt
 
 
 def main() -> None:
-    engine = build_engine(Settings(), ephemeral_buttons=True).engine
+    settings = Settings()
+    engine = build_engine(settings, ephemeral_buttons=True).engine
     detector = DangerDetector(engine.catalog.danger, engine.reader.normalizer)
+    cache = ModelCache(settings.model_cache_dir)
+    scorer = danger_score.load_or_train(engine.catalog, engine.reader.normalizer, cache)
     texts = [
         json.loads(line)["text"]
         for path in sorted((ROOT / "tests" / "data" / "eval").glob("*.jsonl"))
@@ -43,6 +49,7 @@ def main() -> None:
     texts += [" ".join(texts[i : i + 12]) for i in range(0, 200, 12)]
     for name, call in (
         ("danger expressions", detector.find),
+        ("danger score", lambda t: scorer.score(detector.without_look_alikes(t, "es"))),
         ("reader (language, matcher)", lambda t: engine.reader.read(t, None)),
     ):
         p50, p99 = timed(call, texts)

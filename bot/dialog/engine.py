@@ -211,8 +211,8 @@ class Engine:
         return outcome if alarm is None else self._numbers_first(outcome, lang)
 
     def _numbers_first(self, outcome: Outcome, lang: Lang) -> Outcome:
-        """Danger is possible but not clear (an urgent intent only among the matcher's
-        suggestions): the numbers come first, then what the person asked."""
+        """Danger is possible but not clear (only the learned danger score, or a runner-up
+        urgent intent, sees it): the numbers come first, then what the person asked."""
         _ = self._ui.for_language(lang)
         numbers = _("If you are in danger now, call 911. Anonymous reports: 089.")
         first, *rest = outcome.replies

@@ -1,9 +1,10 @@
 """The safety policy: which messages get the emergency numbers first.
 
 It is its own small policy, applied to every text before anything else is decided, in every
-state of the conversation (a handoff included): a danger expression from the content, or an
-urgent intent that the classifier finds at least URGENT_AT likely, is enough. When the urgent
-intent is not the one answered, the numbers are put before the answer found instead of
+state of the conversation (a handoff included). Three nets, any one is enough: a danger
+expression from the content; an urgent intent the classifier answers; the learned danger
+score (bot/understanding/danger_score.py), which catches danger said in words no list has.
+When the score alone raises the alarm, the numbers are put before the answer found instead of
 replacing it (a sick child who needs a doctor still gets where to find one). It never lowers
 what the matcher found; it only adds the alarm.
 """
@@ -13,20 +14,44 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.content.catalog import Catalog
-from bot.understanding.danger import DangerDetector
+from bot.languages import Lang
+from bot.understanding import danger_score
+from bot.understanding.danger import MAX_CHARS, DangerDetector
+from bot.understanding.danger_score import DangerScorer
 from bot.understanding.reader import Reader, Reading
 
-# An urgent intent this likely raises the alarm. Chosen on the danger development sets
-# (tests/data/danger, danger-dev, danger-dev2; per language recall / false alarms): from 0.2 to
-# 0.3 false alarms fell 13-27% -> 7-20% on danger-dev and danger for one Spanish message less
-# caught on danger-dev2; at 0.2 a short unknown text ("message 2") already reached emergency.
-URGENT_AT = 0.3
+# A danger score this high raises the alarm; higher when the matcher answers another intent
+# (a confident answer is evidence the message asks something else). An urgent intent that is
+# only a runner-up no longer raises it by itself: the score, trained on the same examples and
+# on every danger expression, sees more. All three chosen together on danger-dev and
+# danger-dev2 only, by the rule bench/danger_nets.py prints (full recall, no language with
+# more false alarms than before the score, then what the learned nets catch there): with
+# runner-ups from 0.3 kept, false alarms on danger-dev2 rise in Spanish (6.7% -> 13.3%) and
+# English (20% -> 27%); from 0.5 instead of 0.6, a French look-alike alarms there.
+SCORE_AT = 0.6
+SCORE_ANSWERED_AT = 0.7
+
+
+@dataclass(frozen=True)
+class Nets:
+    """Which of the three nets are cast, and their thresholds; each can be changed or
+    switched off to measure what it is worth (bench/danger_nets.py)."""
+
+    expressions: bool = True
+    classifier: bool = True
+    score: bool = True
+    urgent_at: float | None = None  # a runner-up urgent intent this likely raises the alarm
+    score_at: float = SCORE_AT
+    score_answered_at: float = SCORE_ANSWERED_AT
+
+
+ALL_NETS = Nets()
 
 
 @dataclass(frozen=True)
 class Alarm:
     """Why a message gets the numbers: a danger kind from the content (None when only the
-    matcher saw it) and the urgent intent to answer with."""
+    classifier or the score saw it) and the urgent intent to answer with."""
 
     intent: str
     kind: str | None
@@ -34,20 +59,52 @@ class Alarm:
 
 
 class SafetyPolicy:
-    def __init__(self, catalog: Catalog, reader: Reader) -> None:
+    def __init__(self, catalog: Catalog, reader: Reader, nets: Nets = ALL_NETS) -> None:
+        self._nets = nets
+        self._normalizer = reader.normalizer
         self._detector = DangerDetector(catalog.danger, reader.normalizer)
         self._urgent = tuple(i.id for i in catalog.intents.values() if i.urgent)
+        self._scorer = (
+            danger_score.load_or_train(catalog, reader.normalizer, reader.model_cache)
+            if nets.score and self._urgent
+            else None
+        )
 
     def assess(self, text: str, reading: Reading) -> Alarm | None:
         """The alarm for this message, or None when nothing in it suggests danger."""
         if not self._urgent:
             return None
-        found = self._detector.find(text)
-        if found is not None:
+        if self._nets.expressions and (found := self._detector.find(text)) is not None:
             return Alarm(self._urgent[0], found.kind, certain=True)
-        # The classifier's view: an urgent intent it answers, or finds likely enough.
+        if self._nets.classifier:
+            # An urgent intent the classifier answers, or finds likely enough.
+            if reading.intent is not None and reading.intent in self._urgent:
+                return Alarm(reading.intent, None, certain=True)
+            if (runner_up := self._urgent_runner_up(reading)) is not None:
+                return Alarm(runner_up, None, certain=False)
+        if self._scorer is not None:
+            lang = reading.detection.language if reading.detection else None
+            answered = reading.intent is not None and reading.intent not in self._urgent
+            needed = self._nets.score_answered_at if answered else self._nets.score_at
+            if self._score(self._scorer, text, lang) >= needed:
+                return Alarm(self._urgent[0], None, certain=reading.intent in self._urgent)
+        return None
+
+    def _score(self, scorer: DangerScorer, text: str, lang: Lang | None) -> float:
+        """The danger score of the text; when it holds a look-alike ("i'm dying to know"), the
+        lower of the scores with and without it: the figure of speech alone must not raise
+        the alarm, nor the few words left around it once it is cut out ("je suis ... mdr")."""
+        tokens = self._normalizer.tokens(text, lang, MAX_CHARS)
+        kept = self._detector.without_look_alikes(text, lang)
+        score = scorer.score(tokens)
+        return score if len(kept) == len(tokens) else min(score, scorer.score(kept))
+
+    def _urgent_runner_up(self, reading: Reading) -> str | None:
+        """An urgent intent among the candidates at least `urgent_at` likely, when counted."""
+        urgent_at = self._nets.urgent_at
+        if urgent_at is None:
+            return None
         for candidate in reading.match.candidates:
-            if candidate.intent in self._urgent and candidate.score >= URGENT_AT:
-                intent = candidate.intent
-                return Alarm(intent, None, certain=intent == reading.intent)
+            if candidate.intent in self._urgent and candidate.score >= urgent_at:
+                return candidate.intent
         return None

@@ -135,6 +135,15 @@ class DangerDetector:
                     return DangerMatch(expression.kind, lang, expression.text)
         return None
 
+    def without_look_alikes(self, text: str, lang: Lang | None) -> list[str]:
+        """The text's tokens in `lang`'s spellings with its look-alikes cut out (every
+        language's when `lang` is unknown): what the danger score reads, so that "i'm dying
+        to know if..." is no more danger to the score than to the expressions."""
+        tokens: list[str | None] = list(self._normalizer.tokens(text, lang, MAX_CHARS))
+        for each in LANGUAGES if lang is None else (lang,):
+            self._cut_look_alikes(each, tokens)
+        return [token for token in tokens if token is not None]
+
     def _cut_look_alikes(self, lang: Lang, tokens: list[str | None]) -> None:
         patterns = self._look_alikes[lang]
         if not patterns.expressions:

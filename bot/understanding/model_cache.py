@@ -1,9 +1,11 @@
-"""Trained intent models kept on disk, keyed by what they were trained on.
+"""Trained models kept on disk, keyed by what they were trained on.
 
 Training takes seconds; a restart, a second webhook worker or a content edit that changes no
 example (an answer's wording, a place's hours) must not pay for it again. The key is a hash of
 everything training reads (examples, out-of-scope phrases, lexicons), the training code's
-version and scikit-learn's, so a cached model is never used for other content.
+version and scikit-learn's, so a cached model is never used for other content. The intent
+classifier is kept here as "intents-<key>"; the danger score (bot/understanding/danger_score.py)
+as "danger-<key>", with a key of its own.
 
 The files are pickles: only this bot writes the folder, and it must not be writable by others.
 """
@@ -16,7 +18,9 @@ import logging
 import os
 import pickle
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import sklearn
 
@@ -33,7 +37,9 @@ log = logging.getLogger(__name__)
 
 # Bump when training or features change: every cached model is then trained again.
 MODEL_VERSION = 2
-KEPT = 4  # newest models kept in the folder; older ones are removed
+KEPT = 4  # newest models of each kind kept in the folder; older ones are removed
+
+Model = TypeVar("Model")
 
 
 def training_key(catalog: Catalog, extras: Extras) -> str:
@@ -62,41 +68,52 @@ class ModelCache:
     def load_or_train(
         self, catalog: Catalog, normalizer: Normalizer, extras: Extras = ALL_EXTRAS
     ) -> IntentClassifier:
-        if self.folder is None:
-            return IntentClassifier.train(catalog, normalizer, extras)
-        path = self.folder / f"intents-{training_key(catalog, extras)}.pickle"
-        cached = self._load(path)
-        if cached is not None:
-            cached.use(normalizer)
-            return cached
-        classifier = IntentClassifier.train(catalog, normalizer, extras)
-        self._save(path, classifier)
+        classifier = self.load_or_build(
+            "intents",
+            training_key(catalog, extras),
+            IntentClassifier,
+            lambda: IntentClassifier.train(catalog, normalizer, extras),
+        )
+        classifier.use(normalizer)
         return classifier
 
-    def _load(self, path: Path) -> IntentClassifier | None:
+    def load_or_build(
+        self, kind: str, key: str, model_type: type[Model], build: Callable[[], Model]
+    ) -> Model:
+        """The model of this kind and key from the folder, or `build()` stored there."""
+        if self.folder is None:
+            return build()
+        path = self.folder / f"{kind}-{key}.pickle"
+        cached = self._load(path)
+        if isinstance(cached, model_type):
+            return cached
+        model = build()
+        self._save(path, kind, model)
+        return model
+
+    def _load(self, path: Path) -> object:
         try:
             with path.open("rb") as file:
-                loaded = pickle.load(file)
+                return pickle.load(file)
         except FileNotFoundError:
             return None
         except Exception as exc:  # a truncated or foreign file: train again, don't stop
             log.warning("cached model %s unreadable (%s); training again", path.name, exc)
             return None
-        return loaded if isinstance(loaded, IntentClassifier) else None
 
-    def _save(self, path: Path, classifier: IntentClassifier) -> None:
+    def _save(self, path: Path, kind: str, model: object) -> None:
         """Writes atomically (several workers may train at once: the last rename wins, and
-        every version of the file is whole), then prunes old models."""
+        every version of the file is whole), then prunes old models of the same kind."""
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
             try:
                 with os.fdopen(handle, "wb") as file:
-                    pickle.dump(classifier, file, protocol=pickle.HIGHEST_PROTOCOL)
+                    pickle.dump(model, file, protocol=pickle.HIGHEST_PROTOCOL)
                 os.replace(temporary, path)
             finally:
                 Path(temporary).unlink(missing_ok=True)
-            models = sorted(path.parent.glob("intents-*.pickle"), key=lambda p: p.stat().st_mtime)
+            models = sorted(path.parent.glob(f"{kind}-*.pickle"), key=lambda p: p.stat().st_mtime)
             for old in models[:-KEPT]:
                 old.unlink(missing_ok=True)
         except OSError as exc:

@@ -43,7 +43,7 @@ class Reader:
     """Normaliser, language detector and intent matcher built for one content version.
 
     The classifier comes from `cache` (trained and stored there on first use) or, without a
-    cache, is trained here.
+    cache, is trained here; the safety policy takes its danger score from the same cache.
     """
 
     def __init__(
@@ -55,7 +55,8 @@ class Reader:
     ) -> None:
         self.normalizer = Normalizer(catalog.lexicons)
         self.detector = LanguageDetector(catalog, self.normalizer)
-        classifier = (cache or ModelCache(None)).load_or_train(catalog, self.normalizer, extras)
+        self.model_cache = cache or ModelCache(None)
+        classifier = self.model_cache.load_or_train(catalog, self.normalizer, extras)
         self.matcher = IntentMatcher(catalog, self.normalizer, classifier, places)
         self._small_talk = frozenset(i.id for i in catalog.intents.values() if i.small_talk)
         self._compose = extras.small_talk

@@ -1,0 +1,124 @@
+"""What each net of the safety policy is worth, and where the danger score's thresholds come
+from (a benchmark, not a test).
+
+Reads the danger sets (tests/data/danger, danger-dev, danger-dev2, danger-dev3; never the
+held-out one) once, then asks the safety policy with each net alone and together: danger recall
+and false alarms on look-alikes, per language. With --curve it prints, on danger-dev and
+danger-dev2 only, the figures for each setting of the thresholds (URGENT_AT, SCORE_AT when
+nothing else is answered, SCORE_ANSWERED_AT when another intent is) and the one chosen by the
+rule of `choose`.
+
+    .venv/bin/python bench/danger_nets.py [--curve]
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bot.app import build_engine  # noqa: E402
+from bot.config import Settings  # noqa: E402
+from bot.content.catalog import Catalog  # noqa: E402
+from bot.dialog.safety import Nets, SafetyPolicy  # noqa: E402
+from bot.languages import LANGUAGES  # noqa: E402
+from bot.understanding.evaluation import Example, read_examples  # noqa: E402
+from bot.understanding.reader import Reader, Reading  # noqa: E402
+
+SETS = ("danger", "danger-dev", "danger-dev2", "danger-dev3")
+TUNING = ("danger-dev", "danger-dev2")  # the only sets the thresholds are chosen on
+# Before the score: the expressions, and runner-up urgent intents from 0.3.
+BEFORE = Nets(score=False, urgent_at=0.3)
+CONFIGURATIONS = {
+    "expressions only": Nets(classifier=False, score=False),
+    "classifier only": Nets(expressions=False, score=False),
+    "score only": Nets(expressions=False, classifier=False),
+    "before the score (runner-ups from 0.3)": BEFORE,
+    "expressions + classifier": Nets(score=False),
+    "expressions + score": Nets(classifier=False),
+    "all three": Nets(),
+}
+URGENT_GRID = (0.3, 0.5, None)  # None: only an urgent intent the reader answers
+FREE_GRID = (0.4, 0.5, 0.6, 0.7, 0.8)
+ANSWERED_GRID = (0.7, 0.8, 0.9, 1.01)  # 1.01: never when another intent is answered
+
+Read = list[tuple[Example, Reading]]
+
+
+def rates(policy: SafetyPolicy, read: Read, lang: str) -> tuple[float, float, int]:
+    """Recall, false-alarm rate and danger messages caught, in one language."""
+    mine = [(e, r) for e, r in read if e.lang == lang]
+    danger = [policy.assess(e.text, r) is not None for e, r in mine if e.danger]
+    alike = [policy.assess(e.text, r) is not None for e, r in mine if not e.danger]
+    recall = sum(danger) / len(danger) if danger else 0.0
+    return recall, sum(alike) / len(alike) if alike else 0.0, sum(danger)
+
+
+def alarms(policy: SafetyPolicy, read: Read) -> str:
+    """Recall / false alarms per language, as "es 97.5/6.7  en ..."."""
+    cells = []
+    for lang in LANGUAGES:
+        recall, false, _caught = rates(policy, read, lang)
+        cells.append(f"{lang} {100 * recall:5.1f}/{100 * false:4.1f}")
+    return "  ".join(cells)
+
+
+def choose(catalog: Catalog, reader: Reader, sets: dict[str, Read]) -> None:
+    """The rule the thresholds were chosen by, on the tuning sets only: every language keeps
+    full recall, and no more false alarms than before the score (BEFORE); among those
+    settings, the one whose learned nets (without the expressions, which were written from
+    these sets) catch the most danger there, the fewest false alarms breaking ties.
+
+    The rule first tried, at most the issue's 10% false alarms in every language, leaves
+    nothing: the classifier itself answers "emergency" to some look-alikes ("m ap mouri
+    grangou"), and the policy never lowers an answer."""
+    print("\nthresholds (urgent intent, score, score when another intent is answered), on",
+          " and ".join(TUNING), "only; * = within the rule")  # fmt: skip
+    old = SafetyPolicy(catalog, reader, BEFORE)
+    best: tuple[int, float, tuple[float | None, float, float]] | None = None
+    for urgent in URGENT_GRID:
+        for free in FREE_GRID:
+            for answered in (a for a in ANSWERED_GRID if a >= free):
+                nets = Nets(urgent_at=urgent, score_at=free, score_answered_at=answered)
+                policy = SafetyPolicy(catalog, reader, nets)
+                learned = SafetyPolicy(catalog, reader, replace(nets, expressions=False))
+                figures = [rates(policy, sets[n], lang) for n in TUNING for lang in LANGUAGES]
+                before = [rates(old, sets[n], lang)[1] for n in TUNING for lang in LANGUAGES]
+                allowed = all(
+                    r == 1.0 and f <= b for (r, f, _), b in zip(figures, before, strict=True)
+                )
+                caught = sum(
+                    rates(learned, sets[n], lang)[2] for n in TUNING for lang in LANGUAGES
+                )
+                false = sum(f for _, f, _ in figures)
+                cells = "   ".join(f"{n}: {alarms(policy, sets[n])}" for n in TUNING)
+                mark = "*" if allowed else " "
+                shown = "  off" if urgent is None else f"{urgent:5.2f}"
+                print(f" {mark}{shown} {free:4.2f} {answered:4.2f} learned {caught:3} {cells}")
+                if allowed and (best is None or (caught, -false) > best[:2]):
+                    best = (caught, -false, (urgent, free, answered))
+    print("chosen:", best[2] if best else "none within the rule")
+
+
+def main() -> None:
+    parts = build_engine(Settings(), ephemeral_buttons=True)
+    catalog, reader = parts.catalog, parts.engine.reader
+    sets: dict[str, Read] = {}
+    for name in SETS:
+        examples = read_examples(sorted((ROOT / "tests" / "data" / name).glob("*.jsonl")))
+        sets[name] = [(e, reader.read(e.text, None)) for e in examples if e.danger is not None]
+    print("recall / false alarms on look-alikes, per language (%)")
+    for label, nets in CONFIGURATIONS.items():
+        policy = SafetyPolicy(catalog, reader, nets)
+        print(f"\n{label}")
+        for name, read in sets.items():
+            print(f"  {name:12} {alarms(policy, read)}")
+    if "--curve" in sys.argv:
+        choose(catalog, reader, sets)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,181 @@
+"""A learned danger score: how likely a message is to tell of danger, in words no list has.
+
+The danger expressions (bot/understanding/danger.py) catch what staff wrote down; people in
+danger say it in ways nobody wrote down. This score generalises from the same knowledge: a
+binary linear model over TF-IDF of words, word pairs and character 2-5-grams (the intent
+classifier's features), trained with the emergency intent's examples and every danger
+expression as danger, and every other intent's examples, the out-of-scope phrases and the
+danger look-alikes ("me muero de hambre") as not danger. Class weights are balanced; the
+probability is the logistic model's own.
+
+Danger is often a few words buried in a long story (a CBP One question, then "they took my
+brother"): a message is read in overlapping windows of a few words, like the phrases it was
+trained on, and its score is the highest window's. It is trained when what it reads changes
+and kept in the model cache beside the intent classifier.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import sklearn
+from scipy import sparse
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import FeatureUnion
+
+from bot.content.catalog import Catalog
+from bot.content.expressions import GAP
+from bot.languages import LANGUAGES
+from bot.understanding.model_cache import ModelCache
+from bot.understanding.normalize import Normalizer
+
+# Bump when training or features change: every cached danger model is then trained again.
+DANGER_MODEL_VERSION = 1
+# Windows as long as a danger phrase with some words around it, half overlapping so that no
+# phrase is cut in two everywhere. Chosen on tests/data/danger-dev and danger-dev2 (6, 8 and
+# 10 words tried: 8 caught the most there for the fewest false alarms).
+WINDOW = 8
+STEP = 4
+REGULARISATION = 3.0  # LogisticRegression's C: 1 and 3 tried on the same sets, 3 caught more
+
+
+@dataclass(frozen=True)
+class DangerExample:
+    text: str
+    lang: str
+    danger: bool
+
+
+def danger_examples(catalog: Catalog) -> list[DangerExample]:
+    """What the score learns from: urgent intents' examples and the danger expressions as
+    danger; everything else the content says people write, and the look-alikes, as not."""
+    examples = [
+        DangerExample(text, lang, intent.urgent)
+        for intent in catalog.intents.values()
+        for lang in LANGUAGES
+        for text in intent.examples.get(lang, [])
+    ]
+    examples += [
+        DangerExample(text, lang, False)
+        for lang, texts in catalog.out_of_scope.items()
+        for text in texts
+    ]
+    if catalog.danger is not None:
+        examples += [
+            DangerExample(_plain(expression), lang, True)
+            for kind in catalog.danger.kinds
+            for lang, expressions in kind.expressions.items()
+            for expression in expressions
+        ]
+        examples += [
+            DangerExample(_plain(expression), lang, False)
+            for lang, expressions in catalog.danger.not_danger.items()
+            for expression in expressions
+        ]
+    return examples
+
+
+def _plain(expression: str) -> str:
+    """An expression as words: stems as written ("morir*" -> "morir"), gaps dropped."""
+    return " ".join(word.rstrip("*") for word in expression.split() if word != GAP)
+
+
+class DangerScorer:
+    """`score(tokens)` is the probability, 0 to 1, that a normalised message tells of
+    danger."""
+
+    def __init__(self, features: FeatureUnion, model: LogisticRegression) -> None:
+        self.features = features
+        self.model = model
+        self._compile()
+
+    def _compile(self) -> None:
+        """The fitted model as plain arrays: one message is many windows, and scikit-learn's
+        checks on every call would cost more than the arithmetic (a test holds them equal)."""
+        self._vectorizers = [vectorizer for _, vectorizer in self.features.transformer_list]
+        # Labels are booleans, so the classes are (False, True): the weights are danger's.
+        self._weights = np.ascontiguousarray(self.model.coef_[0])
+        self._intercept = float(self.model.intercept_[0])
+
+    @classmethod
+    def train(cls, catalog: Catalog, normalizer: Normalizer) -> DangerScorer:
+        examples = danger_examples(catalog)
+        texts = [" ".join(normalizer.tokens(e.text, e.lang)) for e in examples]
+        features = FeatureUnion(
+            [
+                (
+                    "words",
+                    TfidfVectorizer(
+                        token_pattern=r"\S+",
+                        ngram_range=(1, 2),
+                        lowercase=False,
+                        sublinear_tf=True,
+                    ),
+                ),
+                (
+                    "pieces",
+                    TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True),
+                ),
+            ]
+        )
+        model = LogisticRegression(C=REGULARISATION, class_weight="balanced", max_iter=2000)
+        model.fit(features.fit_transform(texts), [e.danger for e in examples])
+        return cls(features, model)
+
+    def __getstate__(self) -> dict[str, object]:
+        return {"features": self.features, "model": self.model}
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        self._compile()
+
+    def score(self, tokens: Sequence[str]) -> float:
+        """The highest probability of danger over the whole message and its windows."""
+        if not tokens:
+            return 0.0
+        return float(self.probabilities(windows(tokens)).max())
+
+    def probabilities(self, texts: list[str]) -> np.ndarray:
+        """What `self.model.predict_proba(features)[:, danger]` gives for these texts."""
+        matrix = sparse.hstack([v.transform(texts) for v in self._vectorizers], format="csr")
+        decision = matrix @ self._weights + self._intercept
+        return np.asarray(1.0 / (1.0 + np.exp(-decision)))
+
+
+def windows(tokens: Sequence[str]) -> list[str]:
+    """The whole text, and when it is longer than a window, every window of it."""
+    pieces = [" ".join(tokens)]
+    if len(tokens) > WINDOW:
+        starts = [*range(0, len(tokens) - WINDOW, STEP), len(tokens) - WINDOW]
+        pieces += [" ".join(tokens[start : start + WINDOW]) for start in starts]
+    return pieces
+
+
+def danger_training_key(catalog: Catalog) -> str:
+    """A hash of what the danger score would be trained on, and with which code."""
+    material = {
+        "model": DANGER_MODEL_VERSION,
+        "sklearn": sklearn.__version__,
+        "examples": [(e.text, e.lang, e.danger) for e in danger_examples(catalog)],
+        "lexicons": {
+            lang: [sorted(lexicon.replacements.items()), sorted(lexicon.stopwords)]
+            for lang, lexicon in sorted(catalog.lexicons.items())
+        },
+    }
+    encoded = json.dumps(material, ensure_ascii=False, sort_keys=True).encode("utf-8")
+    return hashlib.sha256(encoded).hexdigest()[:24]
+
+
+def load_or_train(catalog: Catalog, normalizer: Normalizer, cache: ModelCache) -> DangerScorer:
+    """The danger score for this content, from the cache when it was trained before."""
+    return cache.load_or_build(
+        "danger",
+        danger_training_key(catalog),
+        DangerScorer,
+        lambda: DangerScorer.train(catalog, normalizer),
+    )

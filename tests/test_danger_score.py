@@ -1,0 +1,88 @@
+"""The learned danger score: danger said in words no list has, trained once and cached."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from bot.config import Settings
+from bot.content.catalog import Catalog
+from bot.dialog.safety import SCORE_AT
+from bot.understanding import danger_score
+from bot.understanding.danger_score import DangerScorer, danger_training_key, windows
+from bot.understanding.model_cache import ModelCache
+from bot.understanding.normalize import Normalizer
+
+STORY = (
+    "hola buenas tardes, llegue a tapachula hace dos semanas con mi familia y estamos en un "
+    "hotel cerca del parque, queria preguntar por la cita de cbp one porque no me aparece "
+    "nada en la aplicacion y tambien si la comar da constancia, {} gracias por todo y "
+    "disculpe las molestias, que dios le bendiga"
+)
+
+
+@pytest.fixture(scope="module")
+def scorer(catalog: Catalog, settings: Settings) -> DangerScorer:
+    cache = ModelCache(settings.model_cache_dir)  # the session's engine trained it there
+    return danger_score.load_or_train(catalog, Normalizer(catalog.lexicons), cache)
+
+
+@pytest.fixture(scope="module")
+def normalizer(catalog: Catalog) -> Normalizer:
+    return Normalizer(catalog.lexicons)
+
+
+def test_the_compiled_score_is_scikit_learns_probability(scorer: DangerScorer) -> None:
+    texts = ["me quieren matar", "donde esta la comar", "mwen vle mouri", "hello"]
+    expected = scorer.model.predict_proba(scorer.features.transform(texts))[:, 1]
+    assert list(scorer.probabilities(texts)) == pytest.approx(list(expected), abs=1e-9)
+
+
+def test_danger_buried_in_a_long_story_is_found_in_its_window(
+    scorer: DangerScorer, normalizer: Normalizer
+) -> None:
+    assert scorer.score(normalizer.tokens(STORY.format(""), "es")) < SCORE_AT
+    buried = STORY.format("anoche unos hombres se llevaron a mi hermano y piden dinero,")
+    assert scorer.score(normalizer.tokens(buried, "es")) >= SCORE_AT
+
+
+def test_windows_cover_every_word_of_a_long_message() -> None:
+    tokens = [f"w{i}" for i in range(23)]
+    pieces = windows(tokens)
+    assert pieces[0] == " ".join(tokens)
+    covered = {word for piece in pieces[1:] for word in piece.split()}
+    assert covered == set(tokens)
+    assert windows(tokens[:5]) == [" ".join(tokens[:5])]
+
+
+def test_a_cached_danger_score_is_loaded_not_trained_again(
+    catalog: Catalog, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    normalizer = Normalizer(catalog.lexicons)
+    cache = ModelCache(tmp_path)
+    first = danger_score.load_or_train(catalog, normalizer, cache)
+    assert len(list(tmp_path.glob("danger-*.pickle"))) == 1
+
+    def no_training(*args: object, **kwargs: object) -> DangerScorer:
+        raise AssertionError("trained again although the danger score is cached")
+
+    monkeypatch.setattr(DangerScorer, "train", no_training)
+    again = danger_score.load_or_train(catalog, normalizer, cache)
+    words = normalizer.tokens("me quieren matar", "es")
+    assert again.score(words) == first.score(words)
+
+
+def test_the_danger_score_key_follows_expressions_not_answers(catalog: Catalog) -> None:
+    assert catalog.danger is not None
+    key = danger_training_key(catalog)
+    kind = catalog.danger.kinds[0]
+    reworded = kind.model_copy(update={"answer": {**kind.answer, "en": "Reworded."}})
+    kinds = [reworded, *catalog.danger.kinds[1:]]
+    danger = catalog.danger.model_copy(update={"kinds": kinds})
+    assert danger_training_key(dataclasses.replace(catalog, danger=danger)) == key
+    expressions = {**kind.expressions, "en": [*kind.expressions["en"], "no way out for me"]}
+    kinds = [kind.model_copy(update={"expressions": expressions}), *catalog.danger.kinds[1:]]
+    danger = catalog.danger.model_copy(update={"kinds": kinds})
+    assert danger_training_key(dataclasses.replace(catalog, danger=danger)) != key
