@@ -86,3 +86,11 @@ def test_the_danger_score_key_follows_expressions_not_answers(catalog: Catalog) 
     kinds = [kind.model_copy(update={"expressions": expressions}), *catalog.danger.kinds[1:]]
     danger = catalog.danger.model_copy(update={"kinds": kinds})
     assert danger_training_key(dataclasses.replace(catalog, danger=danger)) != key
+
+
+@pytest.mark.parametrize("text", ["si", "xx", "ok", "zzqx wwpt lorem", "qqqq"])
+def test_a_short_message_the_score_knows_nothing_of_scores_nothing(
+    scorer: DangerScorer, normalizer: Normalizer, text: str
+) -> None:
+    """On what it never saw the model answers its prior (up to 0.9): that is no evidence."""
+    assert scorer.score(normalizer.tokens(text, "es")) == 0.0

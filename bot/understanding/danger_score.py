@@ -35,13 +35,18 @@ from bot.understanding.model_cache import ModelCache
 from bot.understanding.normalize import Normalizer
 
 # Bump when training or features change: every cached danger model is then trained again.
-DANGER_MODEL_VERSION = 1
+DANGER_MODEL_VERSION = 2
 # Windows as long as a danger phrase with some words around it, half overlapping so that no
 # phrase is cut in two everywhere. Chosen on tests/data/danger-dev and danger-dev2 (6, 8 and
 # 10 words tried: 8 caught the most there for the fewest false alarms).
 WINDOW = 8
 STEP = 4
 REGULARISATION = 3.0  # LogisticRegression's C: 1 and 3 tried on the same sets, 3 caught more
+# A message with fewer words the score was trained on is not scored: on a text it knows
+# nothing of ("si", "xx", "zzqx wwpt lorem") the model's answer is its prior, as high as
+# 0.6-0.9 with balanced classes. One- and two-word danger is the lists' (and the intent
+# classifier's) to catch: "auxilio", "anmwe", "me violaron".
+MIN_KNOWN_WORDS = 2
 
 
 @dataclass(frozen=True)
@@ -101,6 +106,9 @@ class DangerScorer:
         # Labels are booleans, so the classes are (False, True): the weights are danger's.
         self._weights = np.ascontiguousarray(self.model.coef_[0])
         self._intercept = float(self.model.intercept_[0])
+        self._known = frozenset(
+            word for word in self._vectorizers[0].vocabulary_ if " " not in word
+        )
 
     @classmethod
     def train(cls, catalog: Catalog, normalizer: Normalizer) -> DangerScorer:
@@ -135,8 +143,9 @@ class DangerScorer:
         self._compile()
 
     def score(self, tokens: Sequence[str]) -> float:
-        """The highest probability of danger over the whole message and its windows."""
-        if not tokens:
+        """The highest probability of danger over the whole message and its windows; 0 for
+        a message with fewer than MIN_KNOWN_WORDS words the model knows."""
+        if sum(token in self._known for token in tokens) < MIN_KNOWN_WORDS:
             return 0.0
         return float(self.probabilities(windows(tokens)).max())
 
