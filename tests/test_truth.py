@@ -231,6 +231,16 @@ def test_nearest_lists_open_places_with_approximate_distances_and_no_false_pin(
     assert {pin.name for pin in pins} <= exact
 
 
+def test_nearest_in_the_town_of_a_place_says_near_you_not_zero_km(
+    engine: Engine, catalog: Catalog
+) -> None:
+    """Places known only to their town sit at its centre: "about 0 km" would be a false pin."""
+    text = texts(Person(engine, client_language="en").shares_location(*TAPACHULA))[0]
+    assert " 0 km" not in text and "near you, in Tapachula, Chiapas" in text, text
+    open_places = [p for p in catalog.places.values() if p.status == "open"]
+    assert all(p.name["en"] in text for p in open_places), text  # the clinic too
+
+
 def test_nearest_never_lists_a_closed_place(catalog: Catalog, engine: Engine) -> None:
     text = texts(Person(engine, client_language="en").shares_location(*TAPACHULA))[0]
     for place in catalog.places.values():

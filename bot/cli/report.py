@@ -104,7 +104,8 @@ def handle_sources(args: argparse.Namespace, settings: Settings) -> int:
     today = dt.date.today()
     for item in found:
         source = item.source
-        print(f'{source.publisher}, "{source.title}", {_source_when(source)} (grade {source.grade})')
+        when = _source_when(source)
+        print(f'{source.publisher}, "{source.title}", {when} (grade {source.grade})')
         print(f"  {source.url}")
         for use in sorted(item.uses, key=lambda u: u.reviewed):
             age = (today - use.reviewed).days
