@@ -140,11 +140,11 @@ def test_talk_to_human_starts_a_handoff(engine: Engine) -> None:
 
 
 def test_location_lists_the_nearest_places_nearest_first_with_distance(engine: Engine) -> None:
-    outcome = Person(engine, client_language="en").shares_location(14.91, -92.27)  # Tapachula
+    outcome = Person(engine, client_language="en").shares_location(15.0, -92.263)  # ~10 km N
     lines = texts(outcome)[0].splitlines()
     assert lines[0].startswith("The nearest places I know of")
-    assert lines[1].startswith("1. ") and "about 1 km, in Tapachula" in lines[1]
-    assert len(lines) == 3  # the two nearest
+    assert lines[1].startswith("1. ") and "about 11 km, in Tapachula" in lines[1]
+    assert len(lines) == 5  # the four open places, all in Tapachula
 
 
 def test_care_center_answers_offer_to_share_location(engine: Engine) -> None:

@@ -97,6 +97,59 @@ def test_a_source_without_a_url_fails_the_check(
     assert '"url" is missing' in capsys.readouterr().out
 
 
+def _replace_once(file: Path, old: str, new: str) -> None:
+    text = file.read_text(encoding="utf-8")
+    assert old in text, old
+    file.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def test_a_source_without_a_date_or_a_retrieved_day_fails_the_check(
+    content_copy: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _replace_once(content_copy / "intents" / "safe_transfer.yaml", "    date: 2025-01-22\n", "")
+    assert main(["check", str(content_copy)]) == 1
+    out = capsys.readouterr().out
+    assert "safe_transfer.yaml:" in out and '"date" is missing' in out, out
+
+
+def test_an_undated_source_counts_its_age_from_the_day_it_was_read(content_copy: Path) -> None:
+    file = content_copy / "intents" / "safe_transfer.yaml"
+    _replace_once(file, "    date: 2025-01-22\n", "    retrieved: 2026-01-10\n")
+    _replace_once(file, "    checked: 2026-12-03  # no restart", "    # no restart")
+    catalog, problems = inspect_content(content_copy, today=dt.date(2026, 12, 3))
+    assert catalog is not None and not errors(problems)
+    assert not [p for p in problems if "INM cancela corredor" in p.message]
+    later = inspect_content(content_copy, today=dt.date(2027, 2, 1))[1]
+    assert any("INM cancela corredor" in p.message and "was read on 2026-01-10" in p.message
+               for p in later if p.severity is Severity.WARNING)  # fmt: skip
+
+
+def test_an_old_source_a_person_confirmed_this_year_is_not_stale(content_copy: Path) -> None:
+    """The 2025 news that the transfers ended is still the latest word: `checked` says so."""
+    file = content_copy / "intents" / "safe_transfer.yaml"
+    stale = [
+        p for p in inspect_content(content_copy, today=dt.date(2027, 6, 1))[1]
+        if "INM cancela corredor" in p.message
+    ]  # fmt: skip
+    assert not stale, stale
+    _replace_once(file, "    checked: 2026-12-03", "    checked: 2026-01-10")
+    warned = [
+        p.message for p in inspect_content(content_copy, today=dt.date(2027, 6, 1))[1]
+        if "INM cancela corredor" in p.message and p.severity is Severity.WARNING
+    ]  # fmt: skip
+    assert warned and 'put "checked:"' in warned[0], warned
+
+
+def test_a_checked_or_retrieved_day_in_the_future_is_an_error(content_copy: Path) -> None:
+    _replace_once(
+        content_copy / "intents" / "safe_transfer.yaml",
+        "    checked: 2026-12-03",
+        "    checked: 2029-01-01",
+    )
+    messages = [p.message for p in errors(inspect_content(content_copy, dt.date(2026, 12, 3))[1])]
+    assert any("the checked date 2029-01-01 is in the future" in m for m in messages), messages
+
+
 def test_a_source_graded_d_never_ships(content_copy: Path) -> None:
     file = next(
         f for f in sorted((content_copy / "intents").glob("*.yaml"))
@@ -166,9 +219,12 @@ def test_report_sources_lists_every_source_with_its_answers_stalest_first(
 ) -> None:
     assert main(["report", "sources", "--csv"]) == 0
     rows = capsys.readouterr().out.splitlines()
-    assert rows[0] == "publisher,title,date,grade,url,kind,id,reviewed"
+    header = "publisher,title,date,retrieved,checked,grade,url,kind,id,reviewed"
+    assert rows[0] == header
     ids = {row.split(",")[-2] for row in rows[1:]}
     assert {"asylum_mexico", "center_tapachula", "cms_tapachula"} <= ids
+    undated = [row for row in rows[1:] if "comar.gob.mx" in row]
+    assert undated and ",,2026-01-01," in undated[0], undated  # no date, read 2026-01-01
 
 
 TAPACHULA = (14.905, -92.263)
@@ -187,6 +243,16 @@ def test_nearest_lists_open_places_with_approximate_distances_and_no_false_pin(
     pins = [r for r in outcome.replies if isinstance(r, VenueReply)]
     exact = {p.name["en"] for p in catalog.places.values() if p.precision == "exact"}
     assert {pin.name for pin in pins} <= exact
+
+
+def test_nearest_in_the_town_of_a_place_says_near_you_not_zero_km(
+    engine: Engine, catalog: Catalog
+) -> None:
+    """Places known only to their town sit at its centre: "about 0 km" would be a false pin."""
+    text = texts(Person(engine, client_language="en").shares_location(*TAPACHULA))[0]
+    assert " 0 km" not in text and "near you, in Tapachula, Chiapas" in text, text
+    open_places = [p for p in catalog.places.values() if p.status == "open"]
+    assert all(p.name["en"] in text for p in open_places), text  # the clinic too
 
 
 def test_nearest_never_lists_a_closed_place(catalog: Catalog, engine: Engine) -> None:

@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.config import Settings
+from bot.content.catalog import Source
 from bot.content.loader import ContentError, load_catalog
 from bot.reports import BadPeriod, since_ago
 from bot.reports.sources import source_uses
@@ -91,22 +92,31 @@ def handle_sources(args: argparse.Namespace, settings: Settings) -> int:
         return 1
     found = source_uses(catalog)
     if args.csv:
-        header = ["publisher", "title", "date", "grade", "url", "kind", "id", "reviewed"]
+        header = ["publisher", "title", "date", "retrieved", "checked", "grade", "url",
+                  "kind", "id", "reviewed"]  # fmt: skip
         _write_csv(header, (
-            [s.source.publisher, s.source.title, s.source.date, s.source.grade, s.source.url,
-             use.kind, use.id, use.reviewed]
+            [s.source.publisher, s.source.title, s.source.date or "", s.source.retrieved or "",
+             s.source.checked or "", s.source.grade, s.source.url, use.kind, use.id,
+             use.reviewed]
             for s in found for use in s.uses
         ))  # fmt: skip
         return 0
     today = dt.date.today()
     for item in found:
         source = item.source
-        print(f'{source.publisher}, "{source.title}", {source.date} (grade {source.grade})')
+        when = _source_when(source)
+        print(f'{source.publisher}, "{source.title}", {when} (grade {source.grade})')
         print(f"  {source.url}")
         for use in sorted(item.uses, key=lambda u: u.reviewed):
             age = (today - use.reviewed).days
             print(f"  {use.kind} {use.id}: reviewed {use.reviewed} ({age} days ago)")
     return 0
+
+
+def _source_when(source: Source) -> str:
+    """ "2025-01-22", "undated, read 2026-01-01", with ", still current on …" when checked."""
+    when = str(source.date) if source.date else f"undated, read {source.retrieved}"
+    return f"{when}, still current on {source.checked}" if source.checked else when
 
 
 def handle_unanswered(args: argparse.Namespace, settings: Settings) -> int:

@@ -6,7 +6,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
 
 from bot.languages import Lang
 
@@ -19,13 +20,33 @@ class _Strict(BaseModel):
 
 class Source(_Strict):
     """Where a fact comes from, graded as in shared/sources/FACTS-2026.md: A an official
-    page, B two independent reports, C one report (said with its caution). D never ships."""
+    page, B two independent reports, C one report (said with its caution). D never ships.
+
+    `date` is the day the page says it was published; a page that shows none has
+    `retrieved` (the day it was read) instead. `checked` is the day a person last confirmed
+    it is still the latest word for its facts: an old source someone vouches for is not
+    stale."""
 
     publisher: str = Field(min_length=2)
     title: str = Field(min_length=2)
-    date: dt.date
+    date: dt.date | None = None
+    retrieved: dt.date | None = None
+    checked: dt.date | None = None
     url: str = Field(pattern=r"^https?://\S+$")
     grade: Literal["A", "B", "C"]
+
+    @model_validator(mode="after")
+    def _dated(self) -> Source:
+        if self.date is None and self.retrieved is None:
+            raise PydanticCustomError("undated", "a source needs a date or a retrieved date")
+        return self
+
+    @property
+    def as_of(self) -> dt.date:
+        """The last day the source is known to hold: the later of the day it was published
+        (or, undated, read) and the day a person confirmed it still holds."""
+        start = self.date if self.date is not None else self.retrieved
+        return max(d for d in (start, self.checked) if d is not None)
 
 
 class Intent(_Strict):

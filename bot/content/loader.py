@@ -386,19 +386,26 @@ class _Reader:
     def _check_sources(
         self, src: SourceFile, where: tuple[Any, ...], label: str, sources: list[Source]
     ) -> None:
-        """A source from the future is a typo; one older than a year may be out of date."""
+        """A date from the future is a typo; a source neither published nor confirmed by a
+        person within a year may be out of date."""
         for i, source in enumerate(sources):
-            at = (*where, "sources", i, "date")
-            age = (self.today - source.date).days
-            if age < 0:
-                self.problem(src, at, f"{label}.sources",
-                             f"the date {source.date} is in the future; put the day the source "
-                             "was published")  # fmt: skip
-            elif age > SOURCE_FRESH_DAYS:
+            at = (*where, "sources", i)
+            for name in ("date", "retrieved", "checked"):
+                day = getattr(source, name)
+                if day is not None and day > self.today:
+                    self.problem(src, (*at, name), f"{label}.sources",
+                                 f"the {name} date {day} is in the future; put a day that has "
+                                 "passed")  # fmt: skip
+            if (self.today - source.as_of).days > SOURCE_FRESH_DAYS:
+                since = (
+                    f"is from {source.date}" if source.date else f"was read on {source.retrieved}"
+                )
+                checked = f", last confirmed {source.checked}" if source.checked else ""
                 self.problem(
-                    src, at, f"{label}.sources",
-                    f'"{source.title}" ({source.publisher}) is from {source.date}, more than a '
-                    "year ago; check that it still holds, or find a newer source",
+                    src, (*at, "date" if source.date else "retrieved"), f"{label}.sources",
+                    f'"{source.title}" ({source.publisher}) {since}{checked}, more than a year '
+                    'ago; find a newer source, or, if it is still the latest word, put '
+                    '"checked:" and today\'s date',
                     Severity.WARNING,
                 )  # fmt: skip
 
@@ -498,6 +505,9 @@ def _plain(err: Any) -> str:
     last = str(loc[-1]) if loc else "value"
     if kind == "missing":
         return f'"{last}" is missing; add it'
+    if kind == "undated":
+        return ('"date" is missing; add the day the source was published, or, if the page '
+                'shows no date, "retrieved:" and the day it was read')  # fmt: skip
     if kind == "extra_forbidden":
         return f'"{last}" is not a field we know; check its spelling or remove it'
     if kind == "literal_error" and last == "grade":

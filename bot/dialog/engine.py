@@ -43,7 +43,12 @@ MONTHS = (
     N_("January"), N_("February"), N_("March"), N_("April"), N_("May"), N_("June"),
     N_("July"), N_("August"), N_("September"), N_("October"), N_("November"), N_("December"),
 )  # fmt: skip
-NEAREST_SHOWN = 2
+# Every open place of the shipped content sits in Tapachula: all of them, the clinic included,
+# rather than two picked at random among equals.
+NEAREST_SHOWN = 4
+# A place known only to its town is placed at the town centre: closer than this, a distance
+# ("about 0 km") would be false precision, so the reply says the place is in the person's town.
+IN_TOWN_KM = 5.0
 _DEEP_LINK = re.compile(r"^([a-z][a-z0-9_]{1,40})-([a-z]{2})$")
 
 
@@ -325,10 +330,16 @@ class Engine:
         """ "CMS-T (COMAR): about 30 km, in Tapachula, Chiapas, on the Libramiento Sur"."""
         _ = self._ui.for_language(lang)
         place = nearby.place
-        where = _("about {km} km, in {town}").format(km=round(nearby.distance_km), town=place.town)
+        if not nearby.exact and nearby.distance_km < IN_TOWN_KM:
+            where = _("near you, in {town}").format(town=place.town)
+        else:
+            km = max(1, round(nearby.distance_km))
+            where = _("about {km} km, in {town}").format(km=km, town=place.town)
         if place.street:
             where = _("{where}, on {street}").format(where=where, street=place.street)
-        return f"{place.name[lang]}: {where}. {place.offers[lang]}"
+        return _("{name}: {where}. {offers}").format(
+            name=place.name[lang], where=where, offers=place.offers[lang]
+        )
 
     # -- replies -------------------------------------------------------------------------
 

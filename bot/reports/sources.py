@@ -29,7 +29,7 @@ class SourceUse:
 
 def source_uses(catalog: Catalog) -> list[SourceUse]:
     """Every source (one per URL) with what rests on it; the one whose answers were reviewed
-    longest ago comes first, then the oldest source."""
+    longest ago comes first, then the source published (or confirmed) longest ago."""
     sources: dict[str, Source] = {}
     uses: dict[str, list[Use]] = {}
     entries = [
@@ -42,4 +42,4 @@ def source_uses(catalog: Catalog) -> list[SourceUse]:
             sources.setdefault(source.url, source)
             uses.setdefault(source.url, []).append(Use(kind, entry_id, reviewed))
     found = [SourceUse(sources[url], tuple(uses[url])) for url in sources]
-    return sorted(found, key=lambda s: (s.oldest_review, s.source.date, s.source.url))
+    return sorted(found, key=lambda s: (s.oldest_review, s.source.as_of, s.source.url))
