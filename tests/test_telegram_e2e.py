@@ -140,7 +140,7 @@ def test_location_lists_the_nearest_places_without_a_false_map_pin(
     """The places are known only to their town: listed with an approximate distance, never
     sent as a venue pin that would look like the door."""
     user = _person(emulator, lang)
-    emulator.send_location(user, 14.91, -92.27)  # Tapachula
+    emulator.send_location(user, 15.14, -92.46)  # Huixtla, about 30 km from Tapachula
     listing, _menu = emulator.wait_for_messages(user, count=2)
     assert "km" in listing["text"] and "venue" not in listing
     assert CATALOG.places["cms_tapachula"].name[lang] in listing["text"]
