@@ -218,7 +218,7 @@ class Engine:
     def _numbers_first(self, outcome: Outcome, lang: Lang) -> Outcome:
         """Danger is possible but not clear (only the learned danger score, or a runner-up
         urgent intent, sees it): the numbers come first, then what the person asked. No
-        urgent ticket: these nets also fire on 3-5% of ordinary questions (tests/data/dev),
+        urgent ticket: with them the policy fires on 3-5% of ordinary questions (tests/data/dev),
         which would bury the operators' real emergencies under false ones."""
         _ = self._ui.for_language(lang)
         numbers = _("If you are in danger now, call 911. Anonymous reports: 089.")
