@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import shutil
 from pathlib import Path
 
@@ -225,6 +226,24 @@ def test_report_sources_lists_every_source_with_its_answers_stalest_first(
     assert {"asylum_mexico", "center_tapachula", "cms_tapachula"} <= ids
     undated = [row for row in rows[1:] if "comar.gob.mx" in row]
     assert undated and ",,2026-01-01," in undated[0], undated  # no date, read 2026-01-01
+
+
+def test_report_sources_says_today_and_one_day_in_plain_words(
+    capsys: pytest.CaptureFixture[str], content_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    today, yesterday = dt.date.today(), dt.date.today() - dt.timedelta(days=1)
+    intents = content_copy / "intents"
+    for path, day in (
+        (intents / "asylum.yaml", today),
+        (intents / "care_centers.yaml", yesterday),
+    ):
+        text = re.sub(r"reviewed: \d{4}-\d{2}-\d{2}", f"reviewed: {day}", path.read_text())
+        path.write_text(text)
+    monkeypatch.setenv("CONTENT_DIR", str(content_copy))
+    assert main(["report", "sources"]) == 0
+    out = capsys.readouterr().out
+    assert "(today)" in out and "(1 day ago)" in out
+    assert "(0 days ago)" not in out and "(1 days ago)" not in out
 
 
 TAPACHULA = (14.905, -92.263)

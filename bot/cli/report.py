@@ -109,7 +109,8 @@ def handle_sources(args: argparse.Namespace, settings: Settings) -> int:
         print(f"  {source.url}")
         for use in sorted(item.uses, key=lambda u: u.reviewed):
             age = (today - use.reviewed).days
-            print(f"  {use.kind} {use.id}: reviewed {use.reviewed} ({age} days ago)")
+            ago = "today" if age == 0 else f"{age} day{'s' if age != 1 else ''} ago"
+            print(f"  {use.kind} {use.id}: reviewed {use.reviewed} ({ago})")
     return 0
 
 
