@@ -25,7 +25,6 @@ import numpy as np
 from rapidfuzz import fuzz, process
 from scipy import sparse
 from sklearn.calibration import CalibratedClassifierCV
-from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import FeatureUnion
 from sklearn.svm import LinearSVC
@@ -33,6 +32,7 @@ from sklearn.utils.extmath import softmax
 
 from bot.content.catalog import Catalog
 from bot.languages import LANGUAGES
+from bot.understanding.features import text_features
 from bot.understanding.normalize import Normalizer
 
 # The pseudo-intent of content/out_of_scope.yaml: when it wins, nothing is answered.
@@ -141,23 +141,7 @@ class IntentClassifier:
         tokens = [normalizer.tokens(e.text, e.lang) for e in examples]
         counts = Counter(t for words in tokens for t in set(words))
         vocabulary = frozenset(t for t, n in counts.items() if n > 1 and not t.isdigit())
-        features = FeatureUnion(
-            [
-                (
-                    "words",  # and pairs of words: "sin papeles" says more than its words
-                    TfidfVectorizer(
-                        token_pattern=r"\S+",
-                        ngram_range=(1, 2),
-                        lowercase=False,
-                        sublinear_tf=True,
-                    ),
-                ),
-                (
-                    "pieces",
-                    TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True),
-                ),
-            ]
-        )
+        features = text_features()
         model = CalibratedClassifierCV(
             LinearSVC(class_weight="balanced"),
             method="temperature",

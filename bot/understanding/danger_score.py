@@ -24,13 +24,13 @@ from dataclasses import dataclass
 import numpy as np
 import sklearn
 from scipy import sparse
-from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion
 
 from bot.content.catalog import Catalog
 from bot.content.expressions import GAP
 from bot.languages import LANGUAGES
+from bot.understanding.features import text_features
 from bot.understanding.model_cache import ModelCache
 from bot.understanding.normalize import Normalizer
 
@@ -114,23 +114,7 @@ class DangerScorer:
     def train(cls, catalog: Catalog, normalizer: Normalizer) -> DangerScorer:
         examples = danger_examples(catalog)
         texts = [" ".join(_words(normalizer.tokens(e.text, e.lang))) for e in examples]
-        features = FeatureUnion(
-            [
-                (
-                    "words",
-                    TfidfVectorizer(
-                        token_pattern=r"\S+",
-                        ngram_range=(1, 2),
-                        lowercase=False,
-                        sublinear_tf=True,
-                    ),
-                ),
-                (
-                    "pieces",
-                    TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True),
-                ),
-            ]
-        )
+        features = text_features()
         model = LogisticRegression(C=REGULARISATION, class_weight="balanced", max_iter=2000)
         model.fit(features.fit_transform(texts), [e.danger for e in examples])
         return cls(features, model)
