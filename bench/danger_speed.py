@@ -20,7 +20,7 @@ sys.path.insert(0, str(ROOT))
 from bot.app import build_engine  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.understanding import danger_score  # noqa: E402
-from bot.understanding.danger import DangerDetector  # noqa: E402
+from bot.understanding.danger import MAX_CHARS, DangerDetector  # noqa: E402
 from bot.understanding.model_cache import ModelCache  # noqa: E402
 
 
@@ -40,6 +40,10 @@ def main() -> None:
     detector = DangerDetector(engine.catalog.danger, engine.reader.normalizer)
     cache = ModelCache(settings.model_cache_dir)
     scorer = danger_score.load_or_train(engine.catalog, engine.reader.normalizer, cache)
+
+    def words(text: str) -> list[str]:
+        return engine.reader.normalizer.tokens(text, "es", MAX_CHARS)
+
     texts = [
         json.loads(line)["text"]
         for path in sorted((ROOT / "tests" / "data" / "eval").glob("*.jsonl"))
@@ -49,7 +53,7 @@ def main() -> None:
     texts += [" ".join(texts[i : i + 12]) for i in range(0, 200, 12)]
     for name, call in (
         ("danger expressions", detector.find),
-        ("danger score", lambda t: scorer.score(detector.without_look_alikes(t, "es"))),
+        ("danger score", lambda t: scorer.score(detector.without_look_alikes(words(t), "es"))),
         ("reader (language, matcher)", lambda t: engine.reader.read(t, None)),
     ):
         p50, p99 = timed(call, texts)

@@ -2,11 +2,12 @@
 
 It is its own small policy, applied to every text before anything else is decided, in every
 state of the conversation (a handoff included). Three nets, any one is enough: a danger
-expression from the content; an urgent intent the classifier answers; the learned danger
-score (bot/understanding/danger_score.py), which catches danger said in words no list has.
-When the score alone raises the alarm, the numbers are put before the answer found instead of
-replacing it (a sick child who needs a doctor still gets where to find one). It never lowers
-what the matcher found; it only adds the alarm.
+expression from the content; an urgent intent the classifier answers or has among its
+candidates at URGENT_AT or more; the learned danger score (bot/understanding/danger_score.py),
+which catches danger said in words no list has. When only a runner-up or the score raises the
+alarm, the numbers are put before the answer found instead of replacing it (a sick child who
+needs a doctor still gets where to find one). It never lowers what the matcher found; it only
+adds the alarm.
 """
 
 from __future__ import annotations
@@ -96,7 +97,7 @@ class SafetyPolicy:
         lower of the scores with and without it: the figure of speech alone must not raise
         the alarm, nor the few words left around it once it is cut out ("je suis ... mdr")."""
         tokens = self._normalizer.tokens(text, lang, MAX_CHARS)
-        kept = self._detector.without_look_alikes(text, lang)
+        kept = self._detector.without_look_alikes(tokens, lang)
         score = scorer.score(tokens)
         return score if len(kept) == len(tokens) else min(score, scorer.score(kept))
 

@@ -115,12 +115,11 @@ class Handlers:
         by Telegram's webhook retry or by polling from the same offset. What the database
         refuses for good is not retried (it would stall everyone behind it)."""
         error = context.error
-        passing = (isinstance(error, DBAPIError) and not is_permanent(error)) or _passes(error)
         if error is not None and is_permanent(error):
             UNSTORABLE.set(True)
             # The error's own message quotes the statement's parameters: a person's words.
             log.error("update could not be stored, not retried: %s", describe(error))
-        elif passing:
+        elif isinstance(error, DBAPIError) or _passes(error):
             HANDLING_FAILED.set(True)
             cause = error.orig if isinstance(error, DBAPIError) else error
             log.error("update to retry, %s: %s", type(error).__name__, type(cause).__name__)

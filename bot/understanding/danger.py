@@ -135,11 +135,11 @@ class DangerDetector:
                     return DangerMatch(expression.kind, lang, expression.text)
         return None
 
-    def without_look_alikes(self, text: str, lang: Lang | None) -> list[str]:
-        """The text's tokens in `lang`'s spellings with its look-alikes cut out (every
-        language's when `lang` is unknown): what the danger score reads, so that "i'm dying
-        to know if..." is no more danger to the score than to the expressions."""
-        tokens: list[str | None] = list(self._normalizer.tokens(text, lang, MAX_CHARS))
+    def without_look_alikes(self, words: Sequence[str], lang: Lang | None) -> list[str]:
+        """A message's tokens (normalised in `lang`'s spellings) with its look-alikes cut out
+        (every language's when `lang` is unknown): what the danger score reads, so that "i'm
+        dying to know if..." is no more danger to the score than to the expressions."""
+        tokens: list[str | None] = list(words)
         for each in LANGUAGES if lang is None else (lang,):
             self._cut_look_alikes(each, tokens)
         return [token for token in tokens if token is not None]
