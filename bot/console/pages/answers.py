@@ -19,6 +19,7 @@ from bot.console.saving import save, today
 from bot.console.web import Console, render
 from bot.content.catalog import Catalog, Intent
 from bot.content.loader import REVIEW_EVERY_DAYS, SOURCE_FRESH_DAYS
+from bot.content.problems import Severity
 from bot.languages import LANGUAGES, Lang, as_language
 
 
@@ -103,7 +104,11 @@ async def edit(request: Request) -> Response:
             status = 422
         else:
             checked = await run_in_threadpool(editing.check, console.content_dir, change)
-        context["problems"] = checked.problems
+        # Every error stops the save; of the warnings, this intent's own.
+        context["problems"] = [
+            p for p in checked.problems
+            if p.severity is Severity.ERROR or p.field.startswith(f"{intent.id}.")
+        ]  # fmt: skip
         context["refused"] = bool(checked.errors)
         catalog = checked.catalog  # type: ignore[assignment]
     preview = _preview(console, catalog, intent.id, lang) if catalog is not None else None
