@@ -82,21 +82,101 @@ def seed_usage(database: Database, now: dt.datetime) -> None:
             session.add(Person(user_id=user_id, language=lang, first_seen=now, last_seen=now))
         session.flush()
         for user_id, lang, days_ago, intent in (
-            (1, "es", 0, "asylum_mexico"), (1, "es", 1, "asylum_mexico"),
-            (2, "es", 0, None), (3, "ht", 0, "care_centers"),
-        ):  # fmt: skip
-            session.add(ConversationEvent(
-                user_id=user_id, at=now - dt.timedelta(days=days_ago), direction="in",
-                kind="text", language=lang, intent=intent, text="secret words",
-            ))  # fmt: skip
+            (1, "es", 0, "asylum_mexico"),
+            (1, "es", 1, "asylum_mexico"),
+            (2, "es", 0, None),
+            (3, "ht", 0, "care_centers"),
+        ):
+            session.add(
+                ConversationEvent(
+                    user_id=user_id,
+                    at=now - dt.timedelta(days=days_ago),
+                    direction="in",
+                    kind="text",
+                    language=lang,
+                    intent=intent,
+                    text="secret words",
+                )
+            )
         for user_id in (2, 1):
-            session.add(UnansweredQuestion(
-                user_id=user_id, at=now, language="es",
-                text="donde puedo cambiar dolares a pesos",
-            ))  # fmt: skip
-        session.add(Ticket(
-            user_id=3, language="ht", reason="asked", urgent=False, status="closed",
-            opened_at=now - dt.timedelta(hours=1),
-            first_reply_at=now - dt.timedelta(hours=1) + dt.timedelta(minutes=5),
-            rating="up",
-        ))  # fmt: skip
+            session.add(
+                UnansweredQuestion(
+                    user_id=user_id,
+                    at=now,
+                    language="es",
+                    text="donde puedo cambiar dolares a pesos",
+                )
+            )
+        session.add(
+            Ticket(
+                user_id=3,
+                language="ht",
+                reason="asked",
+                urgent=False,
+                status="closed",
+                opened_at=now - dt.timedelta(hours=1),
+                first_reply_at=now - dt.timedelta(hours=1) + dt.timedelta(minutes=5),
+                rating="up",
+            )
+        )
+
+
+def seed_weeks(database: Database, now: dt.datetime, days: int = 14) -> None:
+    """A fortnight of made-up but plausible use, for charts worth looking at (screenshots)."""
+    languages = ("es", "es", "es", "ht", "ht", "fr", "en")
+    intents = (
+        "asylum_mexico",
+        "care_centers",
+        "asylum_after_applying",
+        "health_care",
+        "humanitarian_visa_work",
+        None,
+        "scams",
+        "travel_in_mexico",
+    )
+    questions = (
+        ("es", "donde puedo cargar mi celular"),
+        ("es", "donde puedo cargar el celular"),
+        ("ht", "kote m ka chaje telefòn mwen"),
+        ("fr", "ou je peux charger mon tel"),
+        ("es", "donde venden chanclas"),
+    )
+    with Session(database) as session, session.begin():
+        for user_id in range(100, 160):
+            lang = languages[user_id % len(languages)]
+            session.add(Person(user_id=user_id, language=lang, first_seen=now, last_seen=now))
+        session.flush()
+        for i in range(days * 23):
+            user_id = 100 + (i * 7) % 60
+            at = now - dt.timedelta(days=(i * 5) % days, minutes=i % 600)
+            session.add(
+                ConversationEvent(
+                    user_id=user_id,
+                    at=at,
+                    direction="in",
+                    kind="text",
+                    language=languages[user_id % len(languages)],
+                    intent=intents[i % len(intents)],
+                    text=None,
+                )
+            )
+        for i, (lang, text) in enumerate(questions * 2):
+            session.add(
+                UnansweredQuestion(
+                    user_id=100 + i, at=now - dt.timedelta(hours=i), language=lang, text=text
+                )
+            )
+        for i in range(9):
+            opened = now - dt.timedelta(days=i % days, hours=2)
+            session.add(
+                Ticket(
+                    user_id=100 + i,
+                    language=languages[i % len(languages)],
+                    reason=("asked", "not_understood", "emergency")[i % 3],
+                    urgent=i % 3 == 2,
+                    status="waiting" if i < 2 else "closed",
+                    opened_at=opened,
+                    first_reply_at=None if i < 2 else opened + dt.timedelta(minutes=3 + 4 * i),
+                    rating=(None, "up", "up", "down")[i % 4] if i >= 2 else None,
+                )
+            )

@@ -4,6 +4,7 @@ and nothing reachable without a session."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 import pytest
@@ -17,10 +18,25 @@ from bot.dialog.engine import Engine
 from bot.storage.models import ConsoleLoginLink, ConsoleSession
 from tests.console_support import Setup, console_setup, link, sign_in
 
-PAGES = ["/", "/?days=30", "/unanswered", "/answers", "/answers/asylum_after_applying",
-         "/answers/asylum_after_applying/ht", "/try?text=hola", "/notices", "/changes"]  # fmt: skip
-FORMS = ["/logout", "/unanswered/add", "/answers/asylum_after_applying/ht",
-         "/answers/asylum_after_applying/reviewed", "/notices/add", "/notices/x/end"]  # fmt: skip
+PAGES = [
+    "/",
+    "/?days=30",
+    "/unanswered",
+    "/answers",
+    "/answers/asylum_after_applying",
+    "/answers/asylum_after_applying/ht",
+    "/try?text=hola",
+    "/notices",
+    "/changes",
+]
+FORMS = [
+    "/logout",
+    "/unanswered/add",
+    "/answers/asylum_after_applying/ht",
+    "/answers/asylum_after_applying/reviewed",
+    "/notices/add",
+    "/notices/x/end",
+]
 
 
 @pytest.fixture
@@ -60,8 +76,11 @@ def test_a_link_signs_in_once_with_a_strict_httponly_cookie(setup: Setup) -> Non
 def test_an_expired_link_is_refused(setup: Setup) -> None:
     url = link(setup)
     with Session(setup.database) as session, session.begin():
-        session.execute(update(ConsoleLoginLink).values(
-            expires_at=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)))  # fmt: skip
+        session.execute(
+            update(ConsoleLoginLink).values(
+                expires_at=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
+            )
+        )
     response = setup.client.post(url, follow_redirects=False)
     assert response.status_code == 403 and COOKIE not in response.headers.get("set-cookie", "")
 
@@ -99,8 +118,11 @@ def test_signing_out_ends_the_session_even_for_a_copied_cookie(setup: Setup) -> 
 def test_an_expired_session_is_refused(setup: Setup) -> None:
     sign_in(setup)
     with Session(setup.database) as session, session.begin():
-        session.execute(update(ConsoleSession).values(
-            expires_at=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)))  # fmt: skip
+        session.execute(
+            update(ConsoleSession).values(
+                expires_at=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
+            )
+        )
     assert setup.client.get("/").status_code == 401
 
 
@@ -115,23 +137,31 @@ def test_a_forged_cookie_is_refused(setup: Setup) -> None:
 def test_a_form_with_a_forged_csrf_token_changes_nothing(setup: Setup, path: str) -> None:
     sign_in(setup)
     before = {p: p.read_text() for p in setup.content.rglob("*.yaml")}
-    response = setup.client.post(path, data={"csrf_token": "0" * 64, "answer": "x",
-                                              "action": "save"}, follow_redirects=False)  # fmt: skip
+    response = setup.client.post(
+        path,
+        data={"csrf_token": "0" * 64, "answer": "x", "action": "save"},
+        follow_redirects=False,
+    )
     assert response.status_code == 403
     assert {p: p.read_text() for p in setup.content.rglob("*.yaml")} == before
     assert setup.client.get("/").status_code == 200  # still signed in: /logout was refused
 
 
-def test_sign_in_attempts_are_rate_limited(setup: Setup) -> None:
+def test_failed_sign_in_attempts_are_rate_limited(setup: Setup) -> None:
+    sign_in(setup)  # a success does not count
+    setup.client.cookies.clear()
     for _ in range(10):
-        setup.client.post("/login/guess")
+        assert setup.client.post("/login/guess").status_code == 403
     assert setup.client.post("/login/guess").status_code == 429
     assert setup.client.post(link(setup)).status_code == 429  # even a good link, for a while
+    assert setup.client.get(link(setup)).status_code == 429
 
 
-def test_the_limiter_forgets_attempts_after_its_window() -> None:
-    limiter = AttemptLimiter(limit=2, window=0.0)
-    assert all(limiter.allow("a") for _ in range(5))
+def test_the_limiter_forgets_failures_after_its_window() -> None:
+    limiter = AttemptLimiter(limit=1, window=0.0)
+    limiter.failed("a")
+    assert not limiter.blocked("a")
+    assert not AttemptLimiter(limit=1).blocked("b")
 
 
 def test_pages_forbid_scripts_and_framing(setup: Setup) -> None:
@@ -139,3 +169,13 @@ def test_pages_forbid_scripts_and_framing(setup: Setup) -> None:
     policy = setup.client.get("/").headers["content-security-policy"]
     assert "default-src 'none'" in policy and "frame-ancestors 'none'" in policy
     assert "script-src" not in policy
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_every_form_on_every_page_carries_the_csrf_token(setup: Setup, path: str) -> None:
+    token = sign_in(setup)
+    page = setup.client.get(path).text
+    forms = re.findall(r'<form[^>]*method="post".*?</form>', page, re.S)
+    assert forms  # at least "sign out"
+    for form in forms:
+        assert f'name="csrf_token" value="{token}"' in form

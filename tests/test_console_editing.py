@@ -38,7 +38,12 @@ def test_an_answer_is_replaced_as_a_literal_block(content_copy: Path) -> None:
     before = (content_copy / PAPERS).read_text()
     edit = editing.set_answer(content_copy, "asylum_after_applying", "ht", "Liy 1\n\nLiy 2: ok")
     lines = edit.text.split("\n")
-    assert lines[edit.line - 1 : edit.line + 3] == ["    ht: |-", "      Liy 1", "", "      Liy 2: ok"]
+    assert lines[edit.line - 1 : edit.line + 3] == [
+        "    ht: |-",
+        "      Liy 1",
+        "",
+        "      Liy 2: ok",
+    ]
     assert lines[edit.line + 3] == "  examples:"
     assert before.split("\n")[: edit.line - 1] == lines[: edit.line - 1]
     checked = editing.check(content_copy, edit)
@@ -55,9 +60,14 @@ def test_reviewed_keeps_its_comment(tmp_path: Path) -> None:
 
 
 def test_notices_are_added_ended_and_removed_before_they_start(content_copy: Path) -> None:
-    first = {"id": "comar_closed", "text": {"es": "a", "en": "b", "fr": "c", "ht": "d"},
-             "concerns": ["asylum_mexico"], "from": dt.date(2026, 12, 1),
-             "until": dt.date(2026, 12, 30), "reviewed": dt.date(2026, 12, 4)}  # fmt: skip
+    first = {
+        "id": "comar_closed",
+        "text": {"es": "a", "en": "b", "fr": "c", "ht": "d"},
+        "concerns": ["asylum_mexico"],
+        "from": dt.date(2026, 12, 1),
+        "until": dt.date(2026, 12, 30),
+        "reviewed": dt.date(2026, 12, 4),
+    }
     editing.save(editing.add_notice(content_copy, first), "Ana")
     later = {**first, "id": "later", "from": dt.date(2026, 12, 20)}
     editing.save(editing.add_notice(content_copy, later), "Ana")
@@ -79,8 +89,9 @@ def test_unknown_intents_are_an_edit_error(content_copy: Path) -> None:
 
 def test_in_a_git_checkout_each_save_is_a_commit_by_the_editor(content_copy: Path) -> None:
     def git(*args: str) -> str:
-        return subprocess.run(["git", "-C", str(content_copy), *args], check=True,
-                              capture_output=True, text=True).stdout  # fmt: skip
+        return subprocess.run(
+            ["git", "-C", str(content_copy), *args], check=True, capture_output=True, text=True
+        ).stdout
 
     git("init", "-q")
     git("-c", "user.name=t", "-c", "user.email=t@t", "add", ".")

@@ -24,8 +24,13 @@ def test_the_dashboard_charts_the_period_without_any_message_text(setup: Setup) 
     sign_in(setup)
     page = setup.client.get("/?days=7").text
     assert page.count("<svg") == 6
-    for caption in ("Messages per day, by language", "Top intents", "Handoffs opened",
-                    "Ratings after a handoff", "answered and unanswered"):  # fmt: skip
+    for caption in (
+        "Messages per day, by language",
+        "Top intents",
+        "Handoffs opened",
+        "Ratings after a handoff",
+        "answered and unanswered",
+    ):
         assert caption in page
     assert "asylum_mexico: 2" in page  # top intents
     assert "👍: 1" in page
@@ -48,7 +53,7 @@ def test_answers_list_stale_ones_first(setup: Setup) -> None:
     page = setup.client.get("/answers").text
     rows = re.findall(r'<tr data-testid="intent-row">.*?</tr>', page, re.S)
     assert len(rows) > 20
-    stale = ["class=\"stale\"" in row for row in rows]
+    stale = ['class="stale"' in row for row in rows]
     assert stale == sorted(stale, reverse=True)  # every stale row before every fresh one
 
 
@@ -64,14 +69,18 @@ def test_an_answer_page_shows_the_four_languages_as_telegram_shows_them(setup: S
 def test_a_preview_shows_the_edited_text_and_its_problems_before_saving(setup: Setup) -> None:
     token = sign_in(setup)
     before = (setup.content / "intents" / "papers.yaml").read_text()
-    response = setup.client.post("/answers/asylum_after_applying/ht", data={
-        "csrf_token": token, "answer": "Bonjou {non}", "action": "preview"})  # fmt: skip
+    response = setup.client.post(
+        "/answers/asylum_after_applying/ht",
+        data={"csrf_token": token, "answer": "Bonjou {non}", "action": "preview"},
+    )
     assert response.status_code == 200
     assert "content/intents/papers.yaml:92" in response.text
     assert "is not something the bot can fill in" in response.text
     assert (setup.content / "intents" / "papers.yaml").read_text() == before
-    fine = setup.client.post("/answers/asylum_after_applying/ht", data={
-        "csrf_token": token, "answer": "Nouvo tèks la", "action": "preview"})  # fmt: skip
+    fine = setup.client.post(
+        "/answers/asylum_after_applying/ht",
+        data={"csrf_token": token, "answer": "Nouvo tèks la", "action": "preview"},
+    )
     assert 'data-testid="no-problems"' in fine.text
     assert '<div class="bubble">Nouvo tèks la' in fine.text
 
@@ -79,8 +88,10 @@ def test_a_preview_shows_the_edited_text_and_its_problems_before_saving(setup: S
 def test_broken_content_is_refused_and_the_file_stays(setup: Setup) -> None:
     token = sign_in(setup)
     before = (setup.content / "intents" / "papers.yaml").read_text()
-    response = setup.client.post("/answers/asylum_after_applying/ht", data={
-        "csrf_token": token, "answer": "Bonjou {non}", "action": "save"})  # fmt: skip
+    response = setup.client.post(
+        "/answers/asylum_after_applying/ht",
+        data={"csrf_token": token, "answer": "Bonjou {non}", "action": "save"},
+    )
     assert response.status_code == 422 and 'data-testid="refused"' in response.text
     assert (setup.content / "intents" / "papers.yaml").read_text() == before
     assert "No change yet" in setup.client.get("/changes").text
@@ -90,9 +101,11 @@ def test_a_saved_answer_is_written_in_place_served_and_recorded(setup: Setup) ->
     token = sign_in(setup, "Jean")
     path = setup.content / "intents" / "papers.yaml"
     before = path.read_text().split("\n")
-    response = setup.client.post("/answers/asylum_after_applying/ht", data={
-        "csrf_token": token, "answer": "Premye liy\nDezyèm liy", "action": "save"},
-        follow_redirects=False)  # fmt: skip
+    response = setup.client.post(
+        "/answers/asylum_after_applying/ht",
+        data={"csrf_token": token, "answer": "Premye liy\nDezyèm liy", "action": "save"},
+        follow_redirects=False,
+    )
     assert response.status_code == 303
     after = path.read_text().split("\n")
     assert "      Premye liy" in after and "      Dezyèm liy" in after
@@ -105,8 +118,11 @@ def test_a_saved_answer_is_written_in_place_served_and_recorded(setup: Setup) ->
 
 def test_mark_reviewed_sets_todays_date(setup: Setup) -> None:
     token = sign_in(setup)
-    response = setup.client.post("/answers/asylum_after_applying/reviewed",
-                                 data={"csrf_token": token}, follow_redirects=False)  # fmt: skip
+    response = setup.client.post(
+        "/answers/asylum_after_applying/reviewed",
+        data={"csrf_token": token},
+        follow_redirects=False,
+    )
     assert response.status_code == 303
     today = dt.datetime.now(ZoneInfo(setup.settings.timezone)).date()  # the NGO's day
     text = (setup.content / "intents" / "papers.yaml").read_text()
@@ -141,17 +157,27 @@ def test_trying_a_question_shows_language_ranking_decision_and_reply(
 def test_a_notice_is_created_then_ended(setup: Setup) -> None:
     token = sign_in(setup)
     today = dt.date.today()
-    response = setup.client.post("/notices/add", data={
-        "csrf_token": token, "id": "comar_closed", "text_es": "La COMAR cierra.",
-        "text_en": "COMAR is closed.", "text_fr": "La COMAR est fermée.",
-        "text_ht": "COMAR fèmen.", "concerns": "asylum_mexico",
-        "from": (today - dt.timedelta(days=2)).isoformat(),
-        "until": (today + dt.timedelta(days=5)).isoformat()}, follow_redirects=False)  # fmt: skip
+    response = setup.client.post(
+        "/notices/add",
+        data={
+            "csrf_token": token,
+            "id": "comar_closed",
+            "text_es": "La COMAR cierra.",
+            "text_en": "COMAR is closed.",
+            "text_fr": "La COMAR est fermée.",
+            "text_ht": "COMAR fèmen.",
+            "concerns": "asylum_mexico",
+            "from": (today - dt.timedelta(days=2)).isoformat(),
+            "until": (today + dt.timedelta(days=5)).isoformat(),
+        },
+        follow_redirects=False,
+    )
     assert response.status_code == 303
     assert "COMAR is closed." in setup.live.engine.answer_text("asylum_mexico", "en")  # type: ignore[operator]
     assert "shown now" in setup.client.get("/notices").text
-    ended = setup.client.post("/notices/comar_closed/end", data={"csrf_token": token},
-                              follow_redirects=False)  # fmt: skip
+    ended = setup.client.post(
+        "/notices/comar_closed/end", data={"csrf_token": token}, follow_redirects=False
+    )
     assert ended.status_code == 303
     assert "COMAR is closed." not in setup.live.engine.answer_text("asylum_mexico", "en")  # type: ignore[operator]
     assert "ended" in setup.client.get("/notices").text
@@ -160,9 +186,19 @@ def test_a_notice_is_created_then_ended(setup: Setup) -> None:
 def test_a_notice_the_check_refuses_is_not_written(setup: Setup) -> None:
     token = sign_in(setup)
     before = (setup.content / "notices.yaml").read_text()
-    response = setup.client.post("/notices/add", data={
-        "csrf_token": token, "id": "bad", "text_es": "x", "text_en": "x", "text_fr": "x",
-        "text_ht": "x", "concerns": "no_such_intent", "from": "2026-12-01",
-        "until": "2026-12-05"})  # fmt: skip
+    response = setup.client.post(
+        "/notices/add",
+        data={
+            "csrf_token": token,
+            "id": "bad",
+            "text_es": "x",
+            "text_en": "x",
+            "text_fr": "x",
+            "text_ht": "x",
+            "concerns": "no_such_intent",
+            "from": "2026-12-01",
+            "until": "2026-12-05",
+        },
+    )
     assert response.status_code == 422 and "no_such_intent" in response.text
     assert (setup.content / "notices.yaml").read_text() == before

@@ -7,7 +7,10 @@ someone not signed in.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
 from zoneinfo import ZoneInfo
 
 from itsdangerous import BadSignature
@@ -28,6 +31,7 @@ from bot.console.web import COOKIE, Console, render
 from bot.i18n import UiText
 from bot.live import LiveContent
 
+log = logging.getLogger(__name__)
 OPEN_PATHS = ("/login",)  # the only pages reachable without a session
 
 
@@ -69,6 +73,27 @@ def templates() -> Environment:
     return environment
 
 
+@contextlib.asynccontextmanager
+async def _follow_content(app: Starlette) -> AsyncIterator[None]:
+    """While serving, follows edits made elsewhere (an editor's git pull, the bot's /reload)
+    as the bot does, so "try a question" answers like the bot."""
+    console: Console = app.state.console
+
+    async def follow() -> None:
+        while True:
+            await asyncio.sleep(console.settings.content_check_seconds)
+            try:
+                await asyncio.to_thread(console.live.reload_if_changed)
+            except Exception as exc:  # the next turn tries again; the message may hold text
+                log.warning("content follow-up failed: %s", type(exc).__name__)
+
+    task = asyncio.create_task(follow())
+    try:
+        yield
+    finally:
+        task.cancel()
+
+
 def create_app(settings: Settings, database: Database, live: LiveContent) -> Starlette:
     """The console on `database` and the content `live` serves (and reloads after a save)."""
     routes = [
@@ -84,6 +109,7 @@ def create_app(settings: Settings, database: Database, live: LiveContent) -> Sta
         routes=routes,
         middleware=[Middleware(SessionGate)],
         exception_handlers={HTTPException: _http_error},
+        lifespan=_follow_content,
     )
     app.state.console = Console(
         settings=settings,

@@ -110,22 +110,26 @@ def end_session(database: Engine, session_id: str) -> None:
 
 
 class AttemptLimiter:
-    """At most `limit` sign-in attempts per client in `window` seconds (in memory: one
-    console process; a guess at a 256-bit link is hopeless anyway, this keeps logs quiet)."""
+    """At most `limit` failed sign-in attempts per client in `window` seconds, then none at
+    all until the window has passed (in memory: one console process; a guess at a 256-bit
+    link is hopeless anyway, this keeps a guesser from trying for long)."""
 
     def __init__(self, limit: int = 10, window: float = 600.0) -> None:
         self._limit = limit
         self._window = window
-        self._seen: dict[str, deque[float]] = defaultdict(deque)
+        self._failed: dict[str, deque[float]] = defaultdict(deque)
         self._lock = threading.Lock()
 
-    def allow(self, client: str) -> bool:
+    def blocked(self, client: str) -> bool:
         now = time.monotonic()
         with self._lock:
-            seen = self._seen[client]
-            while seen and seen[0] <= now - self._window:
-                seen.popleft()
-            if len(seen) >= self._limit:
-                return False
-            seen.append(now)
-            return True
+            failed = self._failed[client]
+            while failed and failed[0] <= now - self._window:
+                failed.popleft()
+            if not failed:
+                del self._failed[client]
+            return len(failed) >= self._limit
+
+    def failed(self, client: str) -> None:
+        with self._lock:
+            self._failed[client].append(time.monotonic())

@@ -22,7 +22,7 @@ def stacked_bars(
     title: str, labels: Sequence[str], series: Sequence[tuple[str, Sequence[int]]]
 ) -> Markup:
     """Vertical bars, one per label (a day), each stacked by series (a language)."""
-    width, height, left, bottom, top = 640, 220, 36, 28, 12
+    width, height, left, bottom, top = 420, 200, 30, 26, 12
     totals = [sum(values[i] for _, values in series) for i in range(len(labels))]
     peak = max([*totals, 1])
     step = (width - left - 8) / max(len(labels), 1)
@@ -42,7 +42,7 @@ def stacked_bars(
                 f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar:.1f}" height="{h:.1f}" '
                 f'fill="{colour(s)}"><title>{escape(label)} {escape(name)}: {value}</title></rect>'
             )
-        every = max(1, len(labels) // 7)
+        every = max(1, len(labels) // 5)
         if i % every == 0 or i == len(labels) - 1:
             parts.append(
                 f'<text x="{x + bar / 2:.1f}" y="{height - 10}" text-anchor="middle" '
@@ -57,10 +57,10 @@ def stacked_bars(
 
 def horizontal_bars(title: str, rows: Sequence[tuple[str, int]], unit: str = "") -> Markup:
     """One bar per row, longest first as given: top intents, handoff reasons."""
-    width, row_height, label_width = 640, 26, 220
+    width, row_height, label_width = 420, 24, 170
     height = max(len(rows), 1) * row_height + 8
     peak = max([n for _, n in rows] + [1])
-    scale = (width - label_width - 60) / peak
+    scale = (width - label_width - 40) / peak
     parts = []
     for i, (label, n) in enumerate(rows):
         y = 4 + i * row_height
@@ -79,7 +79,7 @@ def horizontal_bars(title: str, rows: Sequence[tuple[str, int]], unit: str = "")
 
 def share_bar(title: str, parts_: Sequence[tuple[str, int]]) -> Markup:
     """One bar split in shares that add up to the whole: answered / unanswered, 👍 / 👎."""
-    width, height = 640, 56
+    width, height = 420, 56
     total = sum(n for _, n in parts_)
     parts = []
     x = 0.0
@@ -93,7 +93,7 @@ def share_bar(title: str, parts_: Sequence[tuple[str, int]]) -> Markup:
             )
         x += w
     if not total:
-        parts.append('<rect x="0" y="4" width="640" height="28" fill="#eee"/>')
+        parts.append('<rect x="0" y="4" width="420" height="28" fill="#eee"/>')
     legend = "".join(
         f'<span class="key"><i style="background:{colour(i)}"></i>{escape(label)}: {n}'
         + (f" ({100 * n / total:.0f}%)" if total else "")

@@ -20,10 +20,13 @@ async def ask_for_link(request: Request) -> Response:
     return render(request, "login.html")
 
 
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "?"
+
+
 def _limited(request: Request) -> Response | None:
     console: Console = request.app.state.console
-    client = request.client.host if request.client else "?"
-    if console.limiter.allow(client):
+    if not console.limiter.blocked(_client(request)):
         return None
     return render(request, "error.html", status=429, message="Too many sign-in attempts: "
                   "wait ten minutes and ask for a new link.")  # fmt: skip
@@ -46,6 +49,7 @@ async def sign_in(request: Request) -> Response:
         auth.redeem_link, console.database, request.path_params["token"]
     )
     if signed_in is None:
+        console.limiter.failed(_client(request))
         return render(request, "error.html", status=403, message=SPENT)
     response = RedirectResponse("/", status_code=303)
     set_session_cookie(request, response, signed_in)
