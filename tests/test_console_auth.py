@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from bot.console.app import SessionGate  # noqa: F401  (the gate is what is tested here)
+from bot.cli.main import main
 from bot.console.auth import AttemptLimiter
 from bot.console.web import COOKIE
 from bot.dialog.engine import Engine
@@ -179,3 +179,18 @@ def test_every_form_on_every_page_carries_the_csrf_token(setup: Setup, path: str
     assert forms  # at least "sign out"
     for form in forms:
         assert f'name="csrf_token" value="{token}"' in form
+
+
+def test_the_command_line_prints_a_link_that_signs_in_once(
+    setup: Setup, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(Path(__file__).parent)  # no .env here
+    monkeypatch.setenv("DATABASE_URL", setup.settings.database_url)
+    monkeypatch.setenv("BUTTON_SECRET", "test-secret")
+    monkeypatch.setenv("CONSOLE_URL", "https://console.example.org/")
+    assert main(["console", "--login-link", "--as", "Marie"]) == 0
+    printed = capsys.readouterr().out.strip()
+    assert printed.startswith("https://console.example.org/login/")
+    path = printed.removeprefix("https://console.example.org")
+    assert setup.client.post(path, follow_redirects=False).status_code == 303
+    assert "Marie" in setup.client.get("/").text

@@ -94,7 +94,7 @@ def test_broken_content_is_refused_and_the_file_stays(setup: Setup) -> None:
     )
     assert response.status_code == 422 and 'data-testid="refused"' in response.text
     assert (setup.content / "intents" / "papers.yaml").read_text() == before
-    assert "No change yet" in setup.client.get("/changes").text
+    assert "edit answer" not in setup.client.get("/changes").text
 
 
 def test_a_saved_answer_is_written_in_place_served_and_recorded(setup: Setup) -> None:

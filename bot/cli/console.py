@@ -55,6 +55,7 @@ def handle(args: argparse.Namespace, settings: Settings) -> int:
         host=settings.console_host,
         port=settings.console_port,
         proxy_headers=True,
+        access_log=False,  # a sign-in link's path is a secret
         log_level=settings.log_level.lower(),
     )
     return 0

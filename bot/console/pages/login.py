@@ -7,7 +7,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from bot.console import auth
+from bot.console import audit, auth
 from bot.console.csrf import checked_form
 from bot.console.web import COOKIE, Console, render, set_session_cookie
 
@@ -51,6 +51,7 @@ async def sign_in(request: Request) -> Response:
     if signed_in is None:
         console.limiter.failed(_client(request))
         return render(request, "error.html", status=403, message=SPENT)
+    await run_in_threadpool(audit.record, console.database, signed_in.editor, "sign in", "")
     response = RedirectResponse("/", status_code=303)
     set_session_cookie(request, response, signed_in)
     return response
@@ -59,7 +60,9 @@ async def sign_in(request: Request) -> Response:
 async def sign_out(request: Request) -> Response:
     await checked_form(request)
     console: Console = request.app.state.console
-    await run_in_threadpool(auth.end_session, console.database, request.state.signed_in.session_id)
+    signed_in = request.state.signed_in
+    await run_in_threadpool(auth.end_session, console.database, signed_in.session_id)
+    await run_in_threadpool(audit.record, console.database, signed_in.editor, "sign out", "")
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(COOKIE, path="/")
     return response
