@@ -202,3 +202,33 @@ def test_a_notice_the_check_refuses_is_not_written(setup: Setup) -> None:
     )
     assert response.status_code == 422 and "no_such_intent" in response.text
     assert (setup.content / "notices.yaml").read_text() == before
+
+
+def test_two_editors_saving_at_once_both_keep_their_change(setup: Setup) -> None:
+    import asyncio
+
+    import httpx
+
+    from tests.console_support import BASE, csrf_of, link
+
+    async def both() -> None:
+        app = setup.client.app
+        editors = []
+        for name in ("Ana", "Jean"):
+            client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE)
+            await client.post(link(setup, name))
+            editors.append((client, csrf_of((await client.get("/")).text)))
+        saves = [
+            client.post(
+                f"/answers/asylum_after_applying/{lang}",
+                data={"csrf_token": token, "answer": f"Nuevo {lang}", "action": "save"},
+            )
+            for (client, token), lang in zip(editors, ("es", "fr"), strict=True)
+        ]
+        assert [r.status_code for r in await asyncio.gather(*saves)] == [303, 303]
+        for client, _ in editors:
+            await client.aclose()
+
+    asyncio.run(both())
+    answers = setup.live.engine.catalog.intents["asylum_after_applying"].answer
+    assert answers["es"] == "Nuevo es" and answers["fr"] == "Nuevo fr"

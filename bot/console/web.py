@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,7 @@ class Console:
     templates: Environment
     zone: dt.tzinfo
     ui: UiText
+    saving: asyncio.Lock = field(default_factory=asyncio.Lock)  # one content save at a time
 
     @property
     def content_dir(self) -> Path:

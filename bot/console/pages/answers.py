@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import partial
 
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
@@ -95,7 +96,7 @@ async def edit(request: Request) -> Response:
     if request.method == "POST":
         form = await checked_form(request)
         text = str(form.get("answer", "")).replace("\r\n", "\n")
-        change = editing.set_answer(console.content_dir, intent.id, lang, text)
+        change = partial(editing.set_answer, console.content_dir, intent.id, lang, text)
         if form.get("action") == "save":
             saved = await save(request, change, "edit answer")
             checked = saved.checked
@@ -103,7 +104,7 @@ async def edit(request: Request) -> Response:
                 return RedirectResponse(f"/answers/{intent.id}?saved={lang}", status_code=303)
             status = 422
         else:
-            checked = await run_in_threadpool(editing.check, console.content_dir, change)
+            checked = await run_in_threadpool(editing.check, console.content_dir, change())
         # Every error stops the save; of the warnings, this intent's own.
         context["problems"] = [
             p for p in checked.problems
@@ -123,7 +124,7 @@ async def reviewed(request: Request) -> Response:
     await checked_form(request)
     console: Console = request.app.state.console
     intent = _intent(console, request)
-    change = editing.set_reviewed(console.content_dir, intent.id, today(console))
+    change = partial(editing.set_reviewed, console.content_dir, intent.id, today(console))
     saved = await save(request, change, "mark reviewed")
     if not saved.ok:
         return render(request, "error.html", status=422, message="Not saved: "

@@ -4,6 +4,7 @@ window; created and ended here."""
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 from typing import Any
 
 from starlette.requests import Request
@@ -64,10 +65,10 @@ async def create(request: Request) -> Response:
         }
         notice["sources"] = [source]
     try:
-        change = editing.add_notice(console.content_dir, notice)
+        saved = await save(request, partial(editing.add_notice, console.content_dir, notice),
+                           "add notice")  # fmt: skip
     except editing.EditError as exc:
         return await _page(request, 422, error=str(exc), form=fields)
-    saved = await save(request, change, "add notice")
     if not saved.ok:
         return await _page(request, 422, problems=saved.checked.errors, form=fields)
     return RedirectResponse("/notices?saved=1", status_code=303)
@@ -76,13 +77,13 @@ async def create(request: Request) -> Response:
 async def end(request: Request) -> Response:
     await checked_form(request)
     console: Console = request.app.state.console
+    change = partial(
+        editing.end_notice, console.content_dir, request.path_params["notice"], today(console)
+    )
     try:
-        change = editing.end_notice(
-            console.content_dir, request.path_params["notice"], today(console)
-        )
+        saved = await save(request, change, "end notice")
     except editing.EditError as exc:
         return await _page(request, 404, error=str(exc))
-    saved = await save(request, change, "end notice")
     if not saved.ok:
         return await _page(request, 422, problems=saved.checked.errors)
     return RedirectResponse("/notices?saved=1", status_code=303)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import partial
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -87,10 +88,13 @@ async def add(request: Request) -> Response:
     if not example or lang is None or intent not in known:
         return await _page(request, days, 400, error="Choose an intent and a language.")
     try:
-        edit = editing.add_example(console.content_dir, intent, lang, example)
+        saved = await save(
+            request, partial(editing.add_example, console.content_dir, intent, lang, example),
+            "add example",
+        )  # fmt: skip
     except editing.EditError as exc:
         return await _page(request, days, 422, error=str(exc))
-    saved = await save(request, edit, "add example")
+    edit = saved.edit
     if not saved.ok:
         return await _page(request, days, 422, problems=saved.checked.errors)
     resolved = await run_in_threadpool(
