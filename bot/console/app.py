@@ -17,6 +17,7 @@ from itsdangerous import BadSignature
 from jinja2 import Environment, PackageLoader, select_autoescape
 from sqlalchemy import Engine as Database
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.base import BaseHTTPMiddleware
@@ -52,7 +53,9 @@ class SessionGate(BaseHTTPMiddleware):
             except BadSignature:
                 session_id = None
             if session_id:
-                request.state.signed_in = auth.session_of(console.database, session_id.decode())
+                request.state.signed_in = await run_in_threadpool(
+                    auth.session_of, console.database, session_id.decode()
+                )
         if request.state.signed_in is None and not request.url.path.startswith(OPEN_PATHS):
             return render(request, "signed_out.html", status=401)
         return await call_next(request)
