@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -101,8 +102,12 @@ def _splice(text: str, start: int, end: int, new: list[str]) -> str:
 
 
 def find_intent(content_dir: Path, intent_id: str) -> tuple[Path, str, CommentedMap]:
-    """The file, text and round-trip node of one intent."""
+    """The file, text and round-trip node of one intent (only a file that names it is read
+    round-trip: that is the slow part)."""
+    named = re.compile(rf"^[\s-]*id:\s*[\"']?{re.escape(intent_id)}[\"']?\s*(#.*)?$", re.MULTILINE)
     for path in sorted((content_dir / "intents").glob("*.y*ml")):
+        if not named.search(path.read_text(encoding="utf-8")):
+            continue
         text, data = _load(path)
         for item in (data or {}).get("intents", []) or []:
             if isinstance(item, CommentedMap) and item.get("id") == intent_id:

@@ -15,12 +15,13 @@ from starlette.routing import Route
 
 from bot.console import editing
 from bot.console.csrf import checked_form
-from bot.console.preview import answer_outcome
+from bot.console.preview import answer_outcome, engine_for
 from bot.console.saving import save, today
 from bot.console.web import Console, render
-from bot.content.catalog import Catalog, Intent
+from bot.content.catalog import Intent
 from bot.content.loader import REVIEW_EVERY_DAYS, SOURCE_FRESH_DAYS
 from bot.content.problems import Severity
+from bot.dialog.engine import Engine
 from bot.languages import LANGUAGES, Lang, as_language
 
 
@@ -65,18 +66,11 @@ async def listing(request: Request) -> Response:
     return render(request, "answers.html", rows=rows, review_days=REVIEW_EVERY_DAYS)
 
 
-def _preview(console: Console, catalog: Catalog, intent_id: str, lang: Lang):  # type: ignore[no-untyped-def]
-    return answer_outcome(
-        catalog, console.live.engine, console.ui, intent_id, lang,
-        console.settings.retention_days,
-    )  # fmt: skip
-
-
 async def detail(request: Request) -> Response:
     console: Console = request.app.state.console
     intent = _intent(console, request)
-    catalog = console.live.engine.catalog
-    previews = {lang: _preview(console, catalog, intent.id, lang) for lang in LANGUAGES}
+    engine = console.live.engine
+    previews = {lang: answer_outcome(engine, intent.id, lang) for lang in LANGUAGES}
     return render(
         request, "answer.html", intent=intent, languages=LANGUAGES, previews=previews,
         fresh=freshness(intent, today(console)), source_days=SOURCE_FRESH_DAYS,
@@ -91,7 +85,7 @@ async def edit(request: Request) -> Response:
     lang = _lang(request)
     text = intent.answer.get(lang, "")
     context: dict[str, object] = {}
-    catalog = console.live.engine.catalog
+    engine: Engine | None = console.live.engine
     status = 200
     if request.method == "POST":
         form = await checked_form(request)
@@ -111,8 +105,15 @@ async def edit(request: Request) -> Response:
             if p.severity is Severity.ERROR or p.field.startswith(f"{intent.id}.")
         ]  # fmt: skip
         context["refused"] = bool(checked.errors)
-        catalog = checked.catalog  # type: ignore[assignment]
-    preview = _preview(console, catalog, intent.id, lang) if catalog is not None else None
+        engine = (
+            await run_in_threadpool(
+                engine_for, checked.catalog, console.live.engine, console.ui,
+                console.settings.retention_days,
+            )
+            if checked.catalog is not None
+            else None
+        )  # fmt: skip
+    preview = answer_outcome(engine, intent.id, lang) if engine is not None else None
     return render(
         request, "answer_edit.html", status=status, intent=intent, lang=lang, text=text,
         preview=preview, **context,
