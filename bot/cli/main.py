@@ -6,11 +6,11 @@ import argparse
 import logging
 import sys
 
-from bot.cli import ask, chat, check, content, db, evaluate, purge, report, run
+from bot.cli import ask, chat, check, console, content, db, evaluate, purge, report, run
 from bot.config import BadSettings, load_settings
 from bot.log_privacy import keep_logs_private
 
-COMMANDS = (ask, chat, check, content, db, evaluate, purge, report, run)
+COMMANDS = (ask, chat, check, console, content, db, evaluate, purge, report, run)
 
 
 def main(argv: list[str] | None = None) -> int:
