@@ -1,10 +1,10 @@
 """What each net of the safety policy is worth, and where the danger score's thresholds come
 from (a benchmark, not a test).
 
-Reads the danger sets (tests/data/danger, danger-dev, danger-dev2, danger-dev3; never the
-held-out one) once, then asks the safety policy with each net alone and together: danger recall
-and false alarms on look-alikes, per language. With --curve it prints, on danger-dev and
-danger-dev2 only, the figures for each setting of the thresholds (URGENT_AT, SCORE_AT when
+Reads the danger sets (tests/data/danger, danger-dev to danger-dev4; never the held-out one)
+once, then asks the safety policy with each net alone and together: danger recall and false
+alarms on look-alikes, per language. With --curve it prints, on danger-dev, danger-dev2 and
+danger-dev3 only, the figures for each setting of the thresholds (URGENT_AT, SCORE_AT when
 nothing else is answered, SCORE_ANSWERED_AT when another intent is) and the one chosen by the
 rule of `choose`.
 
@@ -28,8 +28,12 @@ from bot.languages import LANGUAGES  # noqa: E402
 from bot.understanding.evaluation import Example, read_examples  # noqa: E402
 from bot.understanding.reader import Reader, Reading  # noqa: E402
 
-SETS = ("danger", "danger-dev", "danger-dev2", "danger-dev3")
-TUNING = ("danger-dev", "danger-dev2")  # the only sets the thresholds are chosen on
+SETS = ("danger", "danger-dev", "danger-dev2", "danger-dev3", "danger-dev4")
+TUNING = ("danger-dev", "danger-dev2", "danger-dev3")  # the only sets thresholds are chosen on
+# Recall a setting must keep in every language of every tuning set: danger-dev3 has one
+# message in 42 that no setting catches ("mon fils est pas rentré depuis hier...").
+MIN_RECALL = 0.975
+MAX_FALSE = 0.10  # the issue's target for false alarms on look-alikes
 # Before the score: the expressions, and runner-up urgent intents from 0.3.
 BEFORE = Nets(score=False, urgent_at=0.3)
 CONFIGURATIONS = {
@@ -41,9 +45,10 @@ CONFIGURATIONS = {
     "expressions + score": Nets(classifier=False),
     "all three": Nets(),
 }
-URGENT_GRID = (0.3, 0.5, None)  # None: only an urgent intent the reader answers
-FREE_GRID = (0.4, 0.5, 0.6, 0.7, 0.8)
-ANSWERED_GRID = (0.7, 0.8, 0.9, 1.01)  # 1.01: never when another intent is answered
+URGENT_GRID = (0.3, 0.4, 0.5, 0.6, None)  # None: only an urgent intent the reader answers
+# From 0.5 a long ordinary story alarms (tests/test_danger_score.py): 0.6 at least.
+FREE_GRID = (0.6, 0.7, 0.8)
+ANSWERED_GRID = (0.7, 0.75, 0.8, 0.85, 0.9, 1.01)  # 1.01: never when another intent is answered
 
 Read = list[tuple[Example, Reading]]
 
@@ -68,16 +73,15 @@ def alarms(policy: SafetyPolicy, read: Read) -> str:
 
 def choose(catalog: Catalog, reader: Reader, sets: dict[str, Read]) -> None:
     """The rule the thresholds were chosen by, on the tuning sets only: every language keeps
-    full recall, and no more false alarms than before the score (BEFORE); among those
-    settings, the one whose learned nets (without the expressions, which were written from
-    these sets) catch the most danger there, the fewest false alarms breaking ties.
+    MIN_RECALL and at most MAX_FALSE false alarms; among those settings, the one whose
+    learned nets (without the expressions, which were written from these sets) catch the
+    most danger there, the fewest false alarms breaking ties.
 
-    The rule first tried, at most the issue's 10% false alarms in every language, leaves
-    nothing: the classifier itself answers "emergency" to some look-alikes ("m ap mouri
-    grangou"), and the policy never lowers an answer."""
+    Until the look-alikes of December (danger.yaml's `ordinary`, past violence in
+    `not_danger`, look-alike examples of other intents) that rule left nothing, and the one
+    used was "no more false alarms than before the score"."""
     print("\nthresholds (urgent intent, score, score when another intent is answered), on",
           " and ".join(TUNING), "only; * = within the rule")  # fmt: skip
-    old = SafetyPolicy(catalog, reader, BEFORE)
     best: tuple[int, float, tuple[float | None, float, float]] | None = None
     for urgent in URGENT_GRID:
         for free in FREE_GRID:
@@ -86,10 +90,7 @@ def choose(catalog: Catalog, reader: Reader, sets: dict[str, Read]) -> None:
                 policy = SafetyPolicy(catalog, reader, nets)
                 learned = SafetyPolicy(catalog, reader, replace(nets, expressions=False))
                 figures = [rates(policy, sets[n], lang) for n in TUNING for lang in LANGUAGES]
-                before = [rates(old, sets[n], lang)[1] for n in TUNING for lang in LANGUAGES]
-                allowed = all(
-                    r == 1.0 and f <= b for (r, f, _), b in zip(figures, before, strict=True)
-                )
+                allowed = all(r >= MIN_RECALL and f <= MAX_FALSE for r, f, _ in figures)
                 caught = sum(
                     rates(learned, sets[n], lang)[2] for n in TUNING for lang in LANGUAGES
                 )

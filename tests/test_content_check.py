@@ -217,6 +217,19 @@ def test_a_danger_expression_the_matcher_cannot_use_is_named_with_its_line(
     assert "lowercase without accents" in problems[0].message or ".." in problems[0].message
 
 
+def test_a_past_danger_pattern_the_matcher_cannot_use_is_named_with_its_line(
+    content_copy: Path,
+) -> None:
+    danger = content_copy / "danger.yaml"
+    text = danger.read_text(encoding="utf-8")
+    first = re.search(r"\npast:\n  es:\n  - (.+)\n", text)
+    assert first is not None
+    line = _edit(danger, f"  - {first.group(1)}\n", "  - .. hace\n")
+    problems = errors(inspect_content(content_copy)[1])
+    assert [(p.file, p.line) for p in problems] == [("content/danger.yaml", line)]
+    assert ".." in problems[0].message
+
+
 def test_a_danger_kind_without_a_language_is_an_error(content_copy: Path) -> None:
     danger = content_copy / "danger.yaml"
     text = danger.read_text(encoding="utf-8")

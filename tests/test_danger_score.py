@@ -94,3 +94,17 @@ def test_a_short_message_the_score_knows_nothing_of_scores_nothing(
 ) -> None:
     """On what it never saw the model answers its prior (up to 0.9): that is no evidence."""
     assert scorer.score(normalizer.tokens(text, "es")) == 0.0
+
+
+def test_ordinary_messages_and_danger_stories_teach_the_score(catalog: Catalog) -> None:
+    """danger.yaml's `ordinary` messages are learned as not danger and its `stories` as
+    danger; danger told as the `past` is not learned at all (its words are danger's)."""
+    assert catalog.danger is not None
+    learned = {(e.text, e.danger) for e in danger_score.danger_examples(catalog)}
+    for lang in ("es", "en", "fr", "ht"):
+        assert all((text, False) in learned for text in catalog.danger.ordinary[lang])
+        assert all((text, True) in learned for text in catalog.danger.stories[lang])
+    assert catalog.danger.past
+    without_past = catalog.danger.model_copy(update={"past": {}})
+    unchanged = danger_score.danger_examples(dataclasses.replace(catalog, danger=without_past))
+    assert unchanged == danger_score.danger_examples(catalog)

@@ -64,6 +64,34 @@ def test_figures_of_speech_are_not_danger(engine: Engine, text: str) -> None:
     assert not outcome.danger
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "me asaltaron hace dos años en honduras, por eso pedí refugio aquí",
+        "me robaron la mochila en la central hace dos semanas, como saco otra constancia",
+        "les gangs ont tué mon oncle dans mon pays, c'est pour ça que je demande l'asile",
+        "yo te atake mwen ann ayiti, se pou sa m mande azil",
+    ],
+)
+def test_past_violence_and_stolen_things_are_not_danger(engine: Engine, text: str) -> None:
+    """Told as why one left, or a phone gone: the person needs the answer, not 911."""
+    outcome = Person(engine).says(text)
+    assert not outcome.danger
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "me amenazaron en honduras y ahora me encontraron aquí, están afuera",
+        "me robaron a punta de pistola hace un rato",
+        "they beat me back home and now the same men are following me here",
+    ],
+)
+def test_danger_after_a_past_still_gets_the_numbers(engine: Engine, text: str) -> None:
+    outcome = Person(engine).says(text)
+    assert outcome.danger
+
+
 def test_danger_during_a_handoff_gets_the_numbers_and_escalates(engine: Engine) -> None:
     person = Person(engine, client_language="es")
     person.command(Command.HUMAN)
@@ -170,3 +198,17 @@ def test_danger_said_in_words_no_list_has_still_gets_the_numbers(engine: Engine)
     tallies = evaluate_danger(engine, read_examples(INDEPENDENT_SET), keep_errors=True)
     for lang in LANGUAGES:
         assert tallies[lang].recall >= 0.95, (lang, tallies["all"].errors)
+
+
+# Written before the December training data (stories, ordinary messages, past violence), in
+# other words than those, to measure it; never tuned on.
+FOURTH_SET = sorted((PROJECT_ROOT / "tests" / "data" / "danger-dev4").glob("*.jsonl"))
+# 28% of its look-alikes alarmed before that data, 17% after: still short of the issue's 10%.
+FOURTH_SET_FALSE_ALARMS = 0.25
+
+
+def test_the_fourth_set_keeps_recall_and_few_false_alarms(engine: Engine) -> None:
+    tallies = evaluate_danger(engine, read_examples(FOURTH_SET), keep_errors=True)
+    for lang in LANGUAGES:
+        assert tallies[lang].recall >= 0.98, (lang, tallies["all"].errors)
+    assert tallies["all"].false_alarm_rate <= FOURTH_SET_FALSE_ALARMS, tallies["all"].errors

@@ -145,12 +145,18 @@ class DangerKind(_Strict):
 class Danger(_Strict):
     """Expressions that always get the emergency numbers first, whatever the matcher
     thinks; `not_danger` look-alikes ("me muero de hambre") are taken out of a message
-    before the expressions are looked for."""
+    before the expressions are looked for, and so is danger told as the `past` ("me asaltaron
+    hace dos años en honduras"). `ordinary` messages share danger's words but are
+    not danger ("la policía me pidió mis papeles"): the danger score learns them as not
+    danger, and nothing is cut out of a message for them."""
 
     source: str = Field(min_length=3)
     reviewed: dt.date
     kinds: list[DangerKind] = Field(min_length=1)
     not_danger: dict[Lang, list[str]] = {}
+    past: dict[Lang, list[str]] = {}
+    ordinary: dict[Lang, list[str]] = {}
+    stories: dict[Lang, list[str]] = {}
 
 
 class Lexicon(_Strict):

@@ -378,10 +378,11 @@ class _Reader:
                 self._check_expressions(
                     src, (*at, "expressions", lang), f"danger.{kind.id}.{lang}", expressions
                 )
-        for lang, expressions in danger.not_danger.items():
-            self._check_expressions(
-                src, (*where, "not_danger", lang), f"not_danger.{lang}", expressions
-            )
+        for section in ("not_danger", "past"):
+            for lang, expressions in getattr(danger, section).items():
+                self._check_expressions(
+                    src, (*where, section, lang), f"{section}.{lang}", expressions
+                )
 
     def _check_sources(
         self, src: SourceFile, where: tuple[Any, ...], label: str, sources: list[Source]

@@ -22,15 +22,18 @@ from bot.understanding.danger_score import DangerScorer
 from bot.understanding.reader import Reader, Reading
 
 # A danger score this high raises the alarm; higher when the matcher answers another intent
-# (a confident answer is evidence the message asks something else). Chosen on danger-dev and
-# danger-dev2 only, by the rule bench/danger_nets.py prints (full recall, then the fewest
-# false alarms); from 0.5 instead of 0.6, a French look-alike alarms there.
+# (a confident answer is evidence the message asks something else). Chosen on danger-dev,
+# danger-dev2 and danger-dev3 only, by the rule bench/danger_nets.py prints (at least 97.5%
+# recall and at most 10% false alarms in every language, then the most danger the learned
+# nets catch); 0.7 when another intent is answered before the December look-alikes, when no
+# setting kept 10%. From 0.5, a long ordinary story (tests/test_danger_score.py) alarms.
 SCORE_AT = 0.6
-SCORE_ANSWERED_AT = 0.7
+SCORE_ANSWERED_AT = 0.8
 # An urgent intent among the close candidates this likely raises the alarm too, whatever was
 # answered (safety first: the policy is "an urgent intent anywhere among the candidates").
-# It costs false alarms on danger-dev2 (Spanish 6.7% -> 13.3%, English 20% -> 27%) that the
-# score alone would not raise; from 0.2, a short unknown text ("message 2") already alarmed.
+# On the development sets it costs a false alarm here and there that the score alone would
+# not raise (the same rule keeps 0.3: it catches a little more); from 0.2, a short unknown
+# text ("message 2") already alarmed.
 URGENT_AT = 0.3
 
 

@@ -100,7 +100,11 @@ class DangerDetector:
                 for text in kind.expressions.get(lang, [])
             ]
             self._danger[lang] = _Patterns(found)
-            look_alikes = danger.not_danger.get(lang, []) if danger else []
+            # Danger told as the past is cut out like a look-alike ("me asaltaron hace dos
+            # años en honduras, por eso pedí refugio").
+            look_alikes = (
+                [*danger.not_danger.get(lang, []), *danger.past.get(lang, [])] if danger else []
+            )
             self._look_alikes[lang] = _Patterns(
                 [self._expression(t, lang, "") for t in look_alikes]
             )

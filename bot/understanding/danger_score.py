@@ -3,10 +3,12 @@
 The danger expressions (bot/understanding/danger.py) catch what staff wrote down; people in
 danger say it in ways nobody wrote down. This score generalises from the same knowledge: a
 binary linear model over TF-IDF of words, word pairs and character 2-5-grams (the intent
-classifier's features), trained with the emergency intent's examples and every danger
-expression as danger, and every other intent's examples, the out-of-scope phrases and the
-danger look-alikes ("me muero de hambre") as not danger. Class weights are balanced; the
-probability is the logistic model's own.
+classifier's features), trained with the emergency intent's examples, every danger
+expression and danger.yaml's whole danger `stories` as danger, and every other intent's
+examples, the out-of-scope phrases, the danger look-alikes ("me muero de hambre") and
+danger.yaml's `ordinary` messages that share danger's words ("la policía me pidió mis
+papeles") as not danger. Class weights are balanced; the probability is the logistic model's
+own.
 
 Danger is often a few words buried in a long story (a CBP One question, then "they took my
 brother"): a message is read in overlapping windows of a few words, like the phrases it was
@@ -35,7 +37,7 @@ from bot.understanding.model_cache import ModelCache
 from bot.understanding.normalize import Normalizer
 
 # Bump when training or features change: every cached danger model is then trained again.
-DANGER_MODEL_VERSION = 3
+DANGER_MODEL_VERSION = 4
 # Windows as long as a danger phrase with some words around it, half overlapping so that no
 # phrase is cut in two everywhere. Chosen on tests/data/danger-dev and danger-dev2 (6, 8 and
 # 10 words tried: 8 caught the most there for the fewest false alarms).
@@ -81,6 +83,15 @@ def danger_examples(catalog: Catalog) -> list[DangerExample]:
             DangerExample(_plain(expression), lang, False)
             for lang, expressions in catalog.danger.not_danger.items()
             for expression in expressions
+        ]
+        examples += [
+            DangerExample(text, lang, danger)
+            for danger, section in (
+                (True, catalog.danger.stories),
+                (False, catalog.danger.ordinary),
+            )
+            for lang, texts in section.items()
+            for text in texts
         ]
     return examples
 
