@@ -201,6 +201,7 @@ def ablation_table() -> None:
         "no lexicons": lambda: Reader(dataclasses.replace(catalog, lexicons={})),
         "no place entities": lambda: Reader(catalog, places=False),
         "no small-talk composition": lambda: Reader(catalog, extras=Extras(small_talk=False)),
+        "no unknown-word marker": lambda: Reader(catalog, extras=Extras(unknown_words=False)),
         "no out-of-scope class": lambda: Reader(catalog, extras=Extras(out_of_scope=False)),
     }
     sets = {name: read_examples(sorted((DATA / name).glob("*.jsonl"))) for name in SETS[:2]}

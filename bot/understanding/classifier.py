@@ -5,8 +5,12 @@ variants, typos corrected towards our own vocabulary), then read as TF-IDF of wo
 words and character n-grams by scikit-learn and classified by a linear SVM (class weights
 balanced) whose scores become probabilities through a temperature fitted on cross-validation folds
 (`CalibratedClassifierCV`, method "temperature": one softmax over all intents, so they sum to
-one). The probability of the best intent is what the reader's thresholds are chosen on
-(bench/calibrate.py).
+one). A question and its copies with small talk stay in one fold, so the temperature is fitted
+on questions the SVM has not seen in any form. The probability of the best intent is what the
+reader's thresholds are chosen on (bench/calibrate.py).
+
+A word the vocabulary does not know (after typo correction) also adds a marker token: messages
+about other things are full of such words, and the model learns how much that says.
 
 Out of scope is a class of its own, learned from content/out_of_scope.yaml: abstention is
 learned from look-alikes, not tuned by hand. A greeting or thanks before or after a question is
@@ -25,7 +29,7 @@ import numpy as np
 from rapidfuzz import fuzz, process
 from scipy import sparse
 from sklearn.calibration import CalibratedClassifierCV
-from sklearn.model_selection import StratifiedKFold
+from sklearn.model_selection import StratifiedGroupKFold
 from sklearn.pipeline import FeatureUnion
 from sklearn.svm import LinearSVC
 from sklearn.utils.extmath import softmax
@@ -42,7 +46,9 @@ CORRECTION_CUTOFF = 82.0  # rapidfuzz ratio (0-100) a correction must reach
 # Share of the questions that training also sees with a greeting before or a thanks after.
 SMALL_TALK_SHARE = 0.3
 FOLDS = 5  # cross-validation folds of the probability calibration
+SVM_C = 1.5  # regularisation, chosen on tests/data/dev (out of scope left unmatched)
 SEED = 7
+UNKNOWN = "~"  # the marker of a word outside the vocabulary (no normalised token has "~")
 
 
 @dataclass(frozen=True)
@@ -53,6 +59,7 @@ class Extras:
     typo_correction: bool = True
     small_talk: bool = True
     out_of_scope: bool = True
+    unknown_words: bool = True
 
 
 ALL_EXTRAS = Extras()
@@ -117,7 +124,7 @@ class IntentClassifier:
     def use(self, normalizer: Normalizer) -> None:
         """Attaches the normaliser (not stored with the model: it is rebuilt from content)."""
         self._normalizer = normalizer
-        self._speller = Speller(self.vocabulary) if self.extras.typo_correction else None
+        self._reading = Reading(self.vocabulary, self.extras)
 
     @classmethod
     def train(
@@ -136,21 +143,27 @@ class IntentClassifier:
         extras: Extras = ALL_EXTRAS,
     ) -> IntentClassifier:
         """Trained on `examples` (a cross-validation fold trains on part of them)."""
-        if extras.small_talk:
-            examples = [*examples, *_with_small_talk(examples, small_talk)]
-        tokens = [normalizer.tokens(e.text, e.lang) for e in examples]
-        counts = Counter(t for words in tokens for t in set(words))
+        counts = Counter(t for e in examples for t in set(normalizer.tokens(e.text, e.lang)))
         vocabulary = frozenset(t for t, n in counts.items() if n > 1 and not t.isdigit())
+        reading = Reading(vocabulary, extras)
+        # Each question and its copies with small talk form one group, which the calibration
+        # folds never split: the temperature is fitted only on questions the SVM has not seen.
+        trained = [(e, n) for n, e in enumerate(examples)]
+        if extras.small_talk:
+            trained += list(_with_small_talk(trained, small_talk))
         features = text_features()
+        matrix = features.fit_transform(
+            [reading.text(normalizer.tokens(e.text, e.lang)) for e, _ in trained]
+        )
+        labels = [e.intent for e, _ in trained]
+        folds = StratifiedGroupKFold(FOLDS, shuffle=True, random_state=SEED)
         model = CalibratedClassifierCV(
-            LinearSVC(class_weight="balanced"),
+            LinearSVC(class_weight="balanced", C=SVM_C),
             method="temperature",
             ensemble=False,
-            cv=StratifiedKFold(FOLDS, shuffle=True, random_state=SEED),
+            cv=list(folds.split(matrix, labels, groups=[n for _, n in trained])),
         )
-        speller = Speller(vocabulary) if extras.typo_correction else None
-        texts = [_joined(words, speller) for words in tokens]
-        model.fit(features.fit_transform(texts), [e.intent for e in examples])
+        model.fit(matrix, labels)
         return cls(normalizer, features, model, vocabulary, extras)
 
     def __getstate__(self) -> dict[str, object]:
@@ -164,7 +177,7 @@ class IntentClassifier:
     def __setstate__(self, state: dict[str, object]) -> None:
         self.__dict__.update(state)
         self._compile()
-        self._speller = None  # until `use`
+        self._reading = Reading(frozenset(), Extras(typo_correction=False))  # until `use`
 
     def rank(self, text: str, lang: str | None) -> list[tuple[str, float]]:
         """Every intent with its probability for `text` read as `lang`, most likely first;
@@ -175,7 +188,7 @@ class IntentClassifier:
         """`rank` for a message already normalised (the matcher reuses its tokens)."""
         if not tokens:
             return []
-        text = _joined(tokens, self._speller)
+        text = self._reading.text(tokens)
         matrix = sparse.hstack([v.transform([text]) for v in self._vectorizers], format="csr")
         if not matrix.nnz:
             return []
@@ -219,24 +232,39 @@ class Speller:
         return best[0] if best else token
 
 
-def _joined(tokens: list[str], speller: Speller | None) -> str:
-    """The tokens as the model reads them, unknown words corrected when a speller is given."""
-    return " ".join(speller.correct(t) for t in tokens) if speller else " ".join(tokens)
+class Reading:
+    """The tokens as the model reads them: unknown words corrected towards the vocabulary
+    and, if still unknown, followed by the UNKNOWN marker (each as `extras` say)."""
+
+    def __init__(self, vocabulary: frozenset[str], extras: Extras) -> None:
+        self._vocabulary = vocabulary
+        self._speller = Speller(vocabulary) if extras.typo_correction else None
+        self._mark = extras.unknown_words
+
+    def text(self, tokens: list[str]) -> str:
+        words = [self._speller.correct(t) for t in tokens] if self._speller else tokens
+        if self._mark:
+            words = [
+                w if w in self._vocabulary or w.isdigit() else f"{w} {UNKNOWN}" for w in words
+            ]
+        return " ".join(words)
 
 
-def _with_small_talk(examples: list[Labelled], small_talk: set[str]) -> Iterator[Labelled]:
+def _with_small_talk(
+    examples: list[tuple[Labelled, int]], small_talk: set[str]
+) -> Iterator[tuple[Labelled, int]]:
     """Some questions again with a greeting before or a thanks after them, in their own
-    language, labelled with the question: small talk composes with a question, it never
-    competes with it."""
+    language, labelled with the question (and kept in its group): small talk composes with a
+    question, it never competes with it."""
     rng = random.Random(SEED)
     phrases: dict[str, list[str]] = defaultdict(list)
-    for example in examples:
+    for example, _ in examples:
         if example.intent in small_talk:
             phrases[example.lang].append(example.text)
-    for example in examples:
+    for example, group in examples:
         if example.intent in small_talk or example.intent == OUT_OF_SCOPE:
             continue
         if phrases[example.lang] and rng.random() < SMALL_TALK_SHARE:
             extra = rng.choice(phrases[example.lang])
             text = f"{extra}, {example.text}" if rng.random() < 0.5 else f"{example.text} {extra}"
-            yield Labelled(text, example.lang, example.intent)
+            yield Labelled(text, example.lang, example.intent), group

@@ -17,7 +17,7 @@ from bot.understanding.normalize import Normalizer
 # accuracy section shows it). Above ANSWER_AT the bot answers; between the two it asks "did
 # you mean...?"; below SUGGEST_AT it says it did not understand and offers the menu and a
 # person.
-ANSWER_AT = 0.65
+ANSWER_AT = 0.7
 SUGGEST_AT = 0.05
 # Two answers are genuinely close, and the bot asks rather than guesses, when the runner-up
 # has at least this share of the best one's probability.
