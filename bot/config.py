@@ -47,9 +47,12 @@ EXPECTED = {
     "webhook_path": "a path starting with /, e.g. /telegram",
     "webhook_host": "an address to listen on, e.g. 127.0.0.1",
     "webhook_port": "a port number from 1 to 65535, e.g. 8080",
+    "redis_url": "a Redis address like redis://127.0.0.1:6379/0",
 }
 # Never repeated back: secrets, and addresses that may hold a password.
-_HIDDEN = {"telegram_bot_token", "button_secret", "webhook_secret", "database_url"}
+_HIDDEN = {
+    "telegram_bot_token", "button_secret", "webhook_secret", "database_url", "redis_url"
+}  # fmt: skip
 
 
 class Settings(BaseSettings):
@@ -90,6 +93,9 @@ class Settings(BaseSettings):
     webhook_path: str = "/telegram"
     webhook_host: str = "127.0.0.1"
     webhook_port: int = Field(default=8080, ge=1, le=65535)
+    # Where the workers share Telegram's rate limits; unset: the database (PostgreSQL), or
+    # the process itself (SQLite). See bot/transport/ratelimit.py.
+    redis_url: str | None = None
 
     @field_validator("handoff_hours")
     @classmethod
@@ -115,6 +121,13 @@ class Settings(BaseSettings):
     def _address(cls, value: str | None) -> str | None:
         if value is not None and not re.match(r"^https?://[^/\s]+", value):
             raise ValueError("not an address")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^rediss?://", value):
+            raise ValueError("not a Redis address")
         return value
 
     @field_validator("webhook_path")

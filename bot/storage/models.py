@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import BigInteger, Boolean, DateTime, Float, ForeignKey, Integer, String
+from sqlalchemy import BigInteger, Boolean, DateTime, Float, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from bot.storage.storable import StorableString, StorableText
@@ -139,3 +139,15 @@ class UnsentReplies(Base):
     )
     at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
     replies: Mapped[str] = mapped_column(StorableText)  # a JSON list of Bot API calls
+
+
+class SendTurn(Base):
+    """One send to Telegram, in one rate-limit window (the bot's, a chat's, a group's), so
+    that every worker counts the same sends (bot/transport/ratelimit.py). Kept a minute."""
+
+    __tablename__ = "send_turns"
+    __table_args__ = (Index("ix_send_turns_key_at", "key", "at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(64))
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))

@@ -21,6 +21,7 @@ from bot.storage.models import (
     Person,
     ProcessedUpdate,
     RelayedMessage,
+    SendTurn,
     Ticket,
     UnansweredQuestion,
     UnsentReplies,
@@ -32,7 +33,7 @@ PERSONAL_TABLES = (
     RelayedMessage, Ticket, ConversationEvent, UnansweredQuestion, UnsentReplies, Person
 )  # fmt: skip
 # Tables that hold nothing about anyone (a test checks every table is in one list or the other).
-NON_PERSONAL_TABLES = (ProcessedUpdate,)
+NON_PERSONAL_TABLES = (ProcessedUpdate, SendTurn)
 
 
 class UpdateClaim(StrEnum):

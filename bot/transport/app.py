@@ -10,7 +10,7 @@ import signal
 from pydantic import SecretStr
 from telegram import BotCommand
 from telegram.error import InvalidToken, NetworkError
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
+from telegram.ext import Application, ApplicationBuilder
 
 from bot.config import TOKEN_SHAPE, Settings, token_problem
 from bot.conversation import Conversation
@@ -22,6 +22,7 @@ from bot.transport.background import Supervisor
 from bot.transport.handlers import Handlers
 from bot.transport.metrics import Metrics
 from bot.transport.polling import Poller
+from bot.transport.ratelimit import rate_limiter_for
 from bot.transport.staff import StaffDesk
 
 log = logging.getLogger(__name__)
@@ -38,8 +39,8 @@ def build_application(
     metrics: Metrics | None = None,
     updater: bool = True,
 ) -> Application:
-    """The Application, talking to `TELEGRAM_API_BASE_URL` through PTB's rate limiter, with
-    the staff group's side when `STAFF_CHAT_ID` is set."""
+    """The Application, talking to `TELEGRAM_API_BASE_URL` through the deployment's rate
+    limiter (ratelimit.py), with the staff group's side when `STAFF_CHAT_ID` is set."""
     token = settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else ""
     if not TOKEN_SHAPE.match(token):  # `migrant-bot run` checked it already, at start-up
         raise BadToken(token_problem(SecretStr(token)) or "TELEGRAM_BOT_TOKEN is not set")
@@ -48,8 +49,8 @@ def build_application(
     application = (
         builder.token(token)
         .base_url(base)
-        .base_file_url(base.replace("/bot", "/file/bot"))
-        .rate_limiter(AIORateLimiter(max_retries=3))
+        .base_file_url(file_url(base))
+        .rate_limiter(rate_limiter_for(settings))
         .post_init(_on_start(ui, conversation, settings))
         .post_shutdown(_on_stop)
         .build()
@@ -61,6 +62,13 @@ def build_application(
         application.bot_data["staff"] = staff
     Handlers(conversation, ui, staff, metrics).register(application)
     return application
+
+
+def file_url(base: str) -> str:
+    """The file address beside a Bot API address: `https://host/bot` gives
+    `https://host/file/bot` (only the last `/bot` is touched, never the host name)."""
+    head, bot, tail = base.rpartition("/bot")
+    return f"{head}/file/bot{tail}" if bot else f"{base}/file/bot"
 
 
 PURGE_RETRY_SECONDS = 300.0  # a failed daily purge is tried again after five minutes
