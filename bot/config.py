@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -48,6 +48,9 @@ EXPECTED = {
     "webhook_host": "an address to listen on, e.g. 127.0.0.1",
     "webhook_port": "a port number from 1 to 65535, e.g. 8080",
     "redis_url": "a Redis address like redis://127.0.0.1:6379/0",
+    "metrics_host": "an address to listen on, e.g. 127.0.0.1",
+    "metrics_port": "a port number from 1 to 65535, e.g. 9090",
+    "log_format": "text or json",
 }
 # Never repeated back: secrets, and addresses that may hold a password.
 _HIDDEN = {
@@ -96,6 +99,12 @@ class Settings(BaseSettings):
     # Where the workers share Telegram's rate limits; unset: the database (PostgreSQL), or
     # the process itself (SQLite). See bot/transport/ratelimit.py.
     redis_url: str | None = None
+    # Polling mode: where /healthz and /metrics are served (unset: not served; webhook mode
+    # serves them on WEBHOOK_PORT).
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    # "json": one JSON object a line, for a log collector; "text": for people.
+    log_format: Literal["text", "json"] = "text"
 
     @field_validator("handoff_hours")
     @classmethod

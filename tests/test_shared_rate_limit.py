@@ -4,6 +4,7 @@ burst stay under Telegram's limits together, as counted at the Bot API emulator.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import shutil
 import socket
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from telegram.ext import AIORateLimiter
 
 from bot.config import PROJECT_ROOT, Settings
@@ -62,9 +64,12 @@ def emulator() -> Iterator[EmulatorClient]:
 
 
 @pytest.fixture(scope="module")
-def four_workers(
-    emulator: EmulatorClient, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[str]:
+def worker_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("workers") / "bot.log"
+
+
+@pytest.fixture(scope="module")
+def four_workers(emulator: EmulatorClient, worker_log: Path) -> Iterator[str]:
     """`migrant-bot run --webhook --workers 4` on PostgreSQL. No WEBHOOK_URL: the test
     POSTs the updates itself, 40 at a time, as Telegram does (max_connections)."""
     _fresh_postgres().dispose()
@@ -77,10 +82,11 @@ def four_workers(
         "DATABASE_URL": POSTGRES_URL,
         "WEBHOOK_SECRET": SECRET,
         "WEBHOOK_PORT": str(port),
+        "LOG_FORMAT": "json",
     }
     env.pop("WEBHOOK_URL", None)
     env.pop("REDIS_URL", None)
-    log = tmp_path_factory.mktemp("workers") / "bot.log"
+    log = worker_log
     with log.open("w") as stream:
         process = subprocess.Popen(
             [sys.executable, "-m", "bot", "run", "--webhook", "--workers", "4"],
@@ -149,6 +155,26 @@ def test_four_workers_under_a_burst_stay_under_telegrams_limits_together(
     assert max(_most_in_any_second(times) for times in by_chat.values()) <= CHAT_LIMIT
     # The burst was big enough to need the limit: at 30 a second it took seconds.
     assert max(c["time"] for c in sends) - min(c["time"] for c in sends) > 2
+
+
+def test_every_worker_s_metrics_page_counts_the_updates_of_all_four(four_workers: str) -> None:
+    def updates_counted() -> float:
+        page = httpx.get(f"{four_workers}/metrics", timeout=5).text  # a new connection each
+        [family] = [
+            f for f in text_string_to_metric_families(page) if f.name == "migrant_bot_updates"
+        ]
+        return sum(s.value for s in family.samples if s.name == "migrant_bot_updates_total")
+
+    assert {updates_counted() for _ in range(12)} == {len(PEOPLE) + 5}
+
+
+def test_with_log_format_json_every_worker_logs_json_lines_without_the_messages(
+    four_workers: str, worker_log: Path
+) -> None:
+    lines = worker_log.read_text().splitlines()
+    records = [json.loads(line) for line in lines]  # uvicorn's own lines are warnings only
+    assert sum(r["message"] == "Application started" for r in records) == 4
+    assert not any("hola" in line for line in lines)
 
 
 @pytest.fixture

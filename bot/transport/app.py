@@ -20,6 +20,7 @@ from bot.i18n import UiText
 from bot.languages import DEFAULT_LANGUAGE, LANGUAGES
 from bot.transport.background import Supervisor
 from bot.transport.handlers import Handlers
+from bot.transport.health import serve_health
 from bot.transport.metrics import Metrics
 from bot.transport.polling import Poller
 from bot.transport.ratelimit import rate_limiter_for
@@ -123,11 +124,17 @@ async def _on_stop(application: Application) -> None:
         await jobs.stop()
 
 
-def run_polling(application: Application, conversation: Conversation, metrics: Metrics) -> None:
+def run_polling(
+    application: Application,
+    conversation: Conversation,
+    metrics: Metrics,
+    health: tuple[str, int] | None = None,
+) -> None:
     """Long polling until SIGTERM or Ctrl-C; pending updates are never dropped, and the offset
-    only moves past handled updates (see polling.py)."""
+    only moves past handled updates (see polling.py). With `health` (host, port), /healthz
+    and /metrics are served there meanwhile."""
     try:
-        asyncio.run(_poll(application, conversation, metrics))
+        asyncio.run(_poll(application, conversation, metrics, health))
     except InvalidToken as exc:
         raise BadToken(
             "Telegram refused TELEGRAM_BOT_TOKEN; get a new one from @BotFather."
@@ -136,7 +143,12 @@ def run_polling(application: Application, conversation: Conversation, metrics: M
         raise BadToken(f"cannot reach the Bot API at the configured address: {exc}") from exc
 
 
-async def _poll(application: Application, conversation: Conversation, metrics: Metrics) -> None:
+async def _poll(
+    application: Application,
+    conversation: Conversation,
+    metrics: Metrics,
+    health: tuple[str, int] | None,
+) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signal_number in (signal.SIGTERM, signal.SIGINT):
@@ -152,11 +164,17 @@ async def _poll(application: Application, conversation: Conversation, metrics: M
         log.info("Application started")
         # On SIGTERM the poller stops fetching and lets what is being handled finish.
         polling = asyncio.create_task(Poller(application, conversation, metrics).run(stop))
+        serving = None
+        if health is not None:
+            serving = asyncio.create_task(serve_health(conversation, metrics, *health, stop))
         try:
             await polling  # a refused token ends the bot with its own message
         finally:
+            stop.set()
             polling.cancel()
             await asyncio.gather(polling, return_exceptions=True)
+            if serving is not None:
+                await asyncio.gather(serving, return_exceptions=True)
             await application.stop()
             if application.post_shutdown:
                 await application.post_shutdown(application)
