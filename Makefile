@@ -50,11 +50,12 @@ bench: $(STAMP)
 	$(BIN)/python bench/understanding.py --ablation
 
 ## lock: pin the dependencies again from pyproject.toml (UPGRADE=1: newest versions allowed)
-LOCK = $(BIN)/pip-compile --quiet --generate-hashes --strip-extras --allow-unsafe \
-	--no-emit-index-url --no-emit-find-links $(if $(UPGRADE),--upgrade)
+# One lock for every supported Python (3.11.0 up) and platform: markers say what differs.
+LOCK = $(BIN)/uv pip compile --quiet --universal --python-version 3.11 --generate-hashes \
+	$(if $(UPGRADE),--upgrade) pyproject.toml
 lock: $(STAMP)
-	$(LOCK) -o requirements.lock pyproject.toml
-	$(LOCK) --extra dev -o requirements-dev.lock pyproject.toml
+	$(LOCK) -o requirements.lock
+	$(LOCK) --extra dev -o requirements-dev.lock
 
 # Exactly the pinned, hash-checked versions (requirements-dev.lock), then the bot itself.
 $(STAMP): pyproject.toml requirements-dev.lock
