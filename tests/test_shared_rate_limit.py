@@ -178,11 +178,11 @@ def test_with_log_format_json_every_worker_logs_json_lines_without_the_messages(
 
 
 @pytest.fixture
-def turns() -> Iterator[PostgresTurns]:
+def turns() -> PostgresTurns:
     database = _fresh_postgres()
     upgrade(database)
-    yield PostgresTurns(database)
     database.dispose()
+    return PostgresTurns(POSTGRES_URL)
 
 
 def test_a_group_gets_twenty_sends_a_minute_then_waits_the_rest_of_the_minute(
@@ -192,7 +192,10 @@ def test_a_group_gets_twenty_sends_a_minute_then_waits_the_rest_of_the_minute(
     assert [w.limit for w in group] == [20]
 
     async def burst() -> list[float]:
-        return [(await turns.take(group))[0] for _ in range(21)]
+        try:
+            return [(await turns.take(group))[0] for _ in range(21)]
+        finally:
+            await turns.close()
 
     waits = asyncio.run(burst())
     assert waits[:20] == [0.0] * 20
@@ -205,8 +208,11 @@ def test_a_full_window_records_nothing_so_the_other_windows_keep_their_room(
     chat, bot = Window("chat:1", 1, 1.0), Window("bot", 2, 1.0)
 
     async def sends() -> list[float]:
-        return [(await turns.take([chat, bot]))[0], (await turns.take([chat, bot]))[0],
-                (await turns.take([Window("chat:2", 1, 1.0), bot]))[0]]  # fmt: skip
+        try:
+            return [(await turns.take([chat, bot]))[0], (await turns.take([chat, bot]))[0],
+                    (await turns.take([Window("chat:2", 1, 1.0), bot]))[0]]  # fmt: skip
+        finally:
+            await turns.close()
 
     first, refused, other_chat = asyncio.run(sends())
     assert first == 0.0 and 0 < refused <= 1.0

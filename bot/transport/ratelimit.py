@@ -18,16 +18,16 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+import psycopg
 from limits import RateLimitItemPerSecond
 from limits.aio.storage import RedisStorage
 from limits.aio.strategies import MovingWindowRateLimiter
 from redis.asyncio import ConnectionPool
-from sqlalchemy import Engine, text
+from sqlalchemy.engine import make_url
 from telegram.error import RetryAfter
 from telegram.ext import AIORateLimiter, BaseRateLimiter
 
 from bot.config import Settings
-from bot.storage.database import make_engine
 
 log = logging.getLogger(__name__)
 MAX_RETRIES = 3
@@ -132,65 +132,80 @@ class PostgresTurns:
     and written under one transaction-scoped advisory lock, on the database's own clock so
     every worker agrees on "now". A row first holds when its turn was given, then when
     Telegram answered: a send that took long (a busy event loop, the network) still has
-    its full window after it reached Telegram."""
+    its full window after it reached Telegram. One asynchronous connection per process
+    (psycopg's own, no thread): the lock lets one turn be taken at a time anyway."""
 
     LOCK = 0x6D62_7274  # "mbrt": this table's advisory lock, one for the whole deployment
     KEEP_SECONDS = 61 * MARGIN
 
-    def __init__(self, database: Engine) -> None:
-        self._database = database
+    def __init__(self, database_url: str) -> None:
+        url = make_url(database_url).set(drivername="postgresql")
+        self._conninfo = url.render_as_string(hide_password=False)
+        self._connection: psycopg.AsyncConnection[Any] | None = None
+        self._busy = asyncio.Lock()
 
     async def take(self, windows: list[Window]) -> tuple[float, Any]:
-        return await asyncio.to_thread(self._take, windows)
+        async with self._busy:
+            connection = await self._connect()
+            try:
+                return await self._take(connection, windows)
+            except psycopg.OperationalError:
+                await self.close()  # connect again next time
+                raise
 
     async def sent(self, taken: Any) -> None:
-        await asyncio.to_thread(self._sent, taken)
-
-    def _sent(self, ids: list[int]) -> None:
-        with self._database.begin() as connection:
-            connection.execute(
-                text("UPDATE send_turns SET at = clock_timestamp() WHERE id = ANY(:ids)"),
-                {"ids": ids},
+        async with self._busy:
+            connection = await self._connect()
+            await connection.execute(
+                "UPDATE send_turns SET at = clock_timestamp() WHERE id = ANY(%s)", (taken,)
             )
 
-    def _take(self, windows: list[Window]) -> tuple[float, Any]:
-        with self._database.begin() as connection:
-            connection.execute(text("SELECT pg_advisory_xact_lock(:lock)"), {"lock": self.LOCK})
-            now: dt.datetime = connection.execute(text("SELECT clock_timestamp()")).scalar_one()
+    async def _connect(self) -> psycopg.AsyncConnection[Any]:
+        if self._connection is None or self._connection.closed:
+            self._connection = await psycopg.AsyncConnection.connect(
+                self._conninfo, autocommit=True
+            )
+        return self._connection
+
+    async def _take(
+        self, connection: psycopg.AsyncConnection[Any], windows: list[Window]
+    ) -> tuple[float, Any]:
+        async with connection.transaction():
+            await connection.execute("SELECT pg_advisory_xact_lock(%s)", (self.LOCK,))
+            now: dt.datetime = (await _one(connection, "SELECT clock_timestamp()", ()))[0]
             wait = 0.0
             for window in windows:
                 # The limit-th latest send in the window, if there is one, says when it ends.
-                oldest = connection.execute(
-                    text(
-                        "SELECT at FROM send_turns WHERE key = :key AND at > :since "
-                        "ORDER BY at DESC OFFSET :skip LIMIT 1"
-                    ),
-                    {
-                        "key": window.key,
-                        "since": now - dt.timedelta(seconds=window.seconds),
-                        "skip": window.limit - 1,
-                    },
-                ).scalar()
-                if oldest is not None:
-                    ends = oldest + dt.timedelta(seconds=window.seconds)
+                row = await _one(
+                    connection,
+                    "SELECT at FROM send_turns WHERE key = %s AND at > %s "
+                    "ORDER BY at DESC OFFSET %s LIMIT 1",
+                    (window.key, now - dt.timedelta(seconds=window.seconds), window.limit - 1),
+                )
+                if row is not None:
+                    ends = row[0] + dt.timedelta(seconds=window.seconds)
                     wait = max(wait, (ends - now).total_seconds(), 0.001)
             if wait > 0:
                 return wait, None
-            ids = [
-                connection.execute(
-                    text("INSERT INTO send_turns (key, at) VALUES (:key, :at) RETURNING id"),
-                    {"key": window.key, "at": now},
-                ).scalar_one()
-                for window in windows
-            ]
-            connection.execute(
-                text("DELETE FROM send_turns WHERE at < :before"),
-                {"before": now - dt.timedelta(seconds=self.KEEP_SECONDS)},
+            ids = []
+            for window in windows:
+                insert = "INSERT INTO send_turns (key, at) VALUES (%s, %s) RETURNING id"
+                ids.append((await _one(connection, insert, (window.key, now)))[0])
+            await connection.execute(
+                "DELETE FROM send_turns WHERE at < %s",
+                (now - dt.timedelta(seconds=self.KEEP_SECONDS),),
             )
         return 0.0, ids
 
     async def close(self) -> None:
-        self._database.dispose()
+        if self._connection is not None:
+            await self._connection.close()
+            self._connection = None
+
+
+async def _one(connection: psycopg.AsyncConnection[Any], query: str, args: tuple[Any, ...]) -> Any:
+    cursor = await connection.execute(query, args)  # type: ignore[arg-type]
+    return await cursor.fetchone()
 
 
 class RedisTurns:
@@ -230,5 +245,5 @@ def rate_limiter_for(settings: Settings) -> BaseRateLimiter[Any]:
     if settings.redis_url:
         return SharedRateLimiter(RedisTurns(settings.redis_url))
     if settings.database_url.startswith("postgresql"):
-        return SharedRateLimiter(PostgresTurns(make_engine(settings.database_url)))
+        return SharedRateLimiter(PostgresTurns(settings.database_url))
     return AIORateLimiter(max_retries=MAX_RETRIES)
