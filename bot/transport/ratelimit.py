@@ -211,7 +211,8 @@ async def _one(connection: psycopg.AsyncConnection[Any], query: str, args: tuple
 class RedisTurns:
     """The windows in Redis, as the `limits` library's moving windows. A send is counted
     in each window in turn; one that then finds a later window full waits, its earlier
-    counts kept (an overcount: slower for a moment, never over a limit)."""
+    counts kept (an overcount: slower for a moment, never over a limit). The library counts
+    whole seconds, so the one-second windows have no MARGIN here."""
 
     def __init__(self, url: str) -> None:
         self._pool = ConnectionPool.from_url(url)  # ours, so that `close` can close it
