@@ -5,11 +5,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-from bot.cli import ask, chat, check, content, db, evaluate, init, purge, report, run
+from bot.cli import ask, chat, check, console, content, db, evaluate, init, purge, report, run
 from bot.config import BadSettings, load_settings
 from bot.log_privacy import set_up_logging
 
-COMMANDS = (ask, chat, check, content, db, evaluate, init, purge, report, run)
+COMMANDS = (ask, chat, check, console, content, db, evaluate, init, purge, report, run)
 
 
 def main(argv: list[str] | None = None) -> int:

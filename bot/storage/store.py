@@ -17,6 +17,9 @@ from bot.storage.models import (
     DONE,
     FAILED,
     HANDLING,
+    ConsoleChange,
+    ConsoleLoginLink,
+    ConsoleSession,
     ConversationEvent,
     Person,
     ProcessedUpdate,
@@ -33,7 +36,9 @@ PERSONAL_TABLES = (
     RelayedMessage, Ticket, ConversationEvent, UnansweredQuestion, UnsentReplies, Person
 )  # fmt: skip
 # Tables that hold nothing about anyone (a test checks every table is in one list or the other).
-NON_PERSONAL_TABLES = (ProcessedUpdate, SendTurn)
+NON_PERSONAL_TABLES = (
+    ProcessedUpdate, SendTurn, ConsoleLoginLink, ConsoleSession, ConsoleChange
+)  # fmt: skip
 
 
 class UpdateClaim(StrEnum):
