@@ -234,6 +234,7 @@ def test_the_deployment_shares_its_limits_where_its_workers_can(tmp_path: Path) 
     ("base", "files"),
     [
         ("https://api.telegram.org/bot", "https://api.telegram.org/file/bot"),
+        ("https://bot.example.org/bot", "https://bot.example.org/file/bot"),
         ("http://robot.example.org:8081/bot", "http://robot.example.org:8081/file/bot"),
         ("http://127.0.0.1:8081/botapi/bot", "http://127.0.0.1:8081/botapi/file/bot"),
     ],
