@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 MO_FILES := $(patsubst %.po,%.mo,$(wildcard locales/*/LC_MESSAGES/messages.po))
 
-.PHONY: run test chromium test-versions check lint format i18n eval bench clean
+.PHONY: run test chromium test-versions check lint format i18n eval bench lock clean
 
 ## run: set everything up and start the bot (without TELEGRAM_BOT_TOKEN: the terminal chat)
 run: $(STAMP) $(MO_FILES)
@@ -55,10 +55,19 @@ eval: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/understanding.py --ablation
 
-$(STAMP): pyproject.toml
+## lock: pin the dependencies again from pyproject.toml (UPGRADE=1: newest versions allowed)
+# One lock for every supported Python (3.11.0 up) and platform: markers say what differs.
+LOCK = $(BIN)/uv pip compile --quiet --universal --python-version 3.11 --generate-hashes \
+	$(if $(UPGRADE),--upgrade) pyproject.toml
+lock: $(STAMP)
+	$(LOCK) -o requirements.lock
+	$(LOCK) --extra dev -o requirements-dev.lock
+
+# Exactly the pinned, hash-checked versions (requirements-dev.lock), then the bot itself.
+$(STAMP): pyproject.toml requirements-dev.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements-dev.lock
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
 
 # Compiled catalogs are built, never committed.

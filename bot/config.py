@@ -2,14 +2,21 @@
 
 Every setting is checked when it is read, before anything loads: `load_settings` turns what
 is wrong into one plain line per setting, naming the variable and what it expects.
+
+Paths never depend on the current directory. They start from the bot's home folder
+(`home()`): MIGRANT_BOT_HOME if set, else the source checkout this code runs from, else
+~/.local/share/migrant-bot. `.env` is read there; a relative CONTENT_DIR, LOCALES_DIR,
+MODEL_CACHE_DIR or SQLite file is taken inside it; content and catalogs default to the
+home's own `content/` and `locales/` when it has them, else to the copies the package ships.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -19,10 +26,32 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from bot.handoff.hours import BadHours, read_windows, read_zone
 from bot.languages import Lang
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parent.parent  # the source checkout, if this is one
+SHIPPED = Path(__file__).resolve().parent / "shipped"  # content and catalogs, in a wheel
+HOME_VARIABLE = "MIGRANT_BOT_HOME"
 TOKEN_SHAPE = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{30,}$")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
-_CONFIG = SettingsConfigDict(env_file=".env", extra="ignore", env_ignore_empty=True)
+_CONFIG = SettingsConfigDict(extra="ignore", env_ignore_empty=True, validate_default=True)
+
+
+def home() -> Path:
+    """The folder that `.env`, the data and relative paths belong to (see above)."""
+    chosen = os.environ.get(HOME_VARIABLE)
+    if chosen:
+        return Path(chosen).expanduser().resolve()
+    if (PROJECT_ROOT / "pyproject.toml").is_file() and (PROJECT_ROOT / "content").is_dir():
+        return PROJECT_ROOT
+    data = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(data) / "migrant-bot"
+
+
+def _home_or_shipped(name: str) -> Path:
+    """The home's own folder, else the one the wheel ships (the checkout's, in a checkout)."""
+    for folder in (home() / name, SHIPPED / name):
+        if folder.is_dir():
+            return folder
+    return PROJECT_ROOT / name
+
 
 # What each setting expects, for the line that says it is wrong: "NAME must be ...".
 EXPECTED = {
@@ -47,12 +76,18 @@ EXPECTED = {
     "webhook_path": "a path starting with /, e.g. /telegram",
     "webhook_host": "an address to listen on, e.g. 127.0.0.1",
     "webhook_port": "a port number from 1 to 65535, e.g. 8080",
+    "redis_url": "a Redis address like redis://127.0.0.1:6379/0",
+    "metrics_host": "an address to listen on, e.g. 127.0.0.1",
+    "metrics_port": "a port number from 1 to 65535, e.g. 9090",
+    "log_format": "text or json",
     "console_host": "an address to listen on, e.g. 127.0.0.1",
     "console_port": "a port number from 1 to 65535, e.g. 8090",
     "console_url": "the address editors open, e.g. https://console.example.org",
 }
 # Never repeated back: secrets, and addresses that may hold a password.
-_HIDDEN = {"telegram_bot_token", "button_secret", "webhook_secret", "database_url"}
+_HIDDEN = {
+    "telegram_bot_token", "button_secret", "webhook_secret", "database_url", "redis_url"
+}  # fmt: skip
 
 
 class Settings(BaseSettings):
@@ -62,11 +97,11 @@ class Settings(BaseSettings):
 
     telegram_bot_token: SecretStr | None = None
     telegram_api_base_url: str = "https://api.telegram.org/bot"
-    database_url: str = f"sqlite:///{PROJECT_ROOT / 'data' / 'migrant-bot.sqlite3'}"
-    content_dir: Path = PROJECT_ROOT / "content"
-    locales_dir: Path = PROJECT_ROOT / "locales"
+    database_url: str = "sqlite:///data/migrant-bot.sqlite3"
+    content_dir: Path = Field(default_factory=lambda: _home_or_shipped("content"))
+    locales_dir: Path = Field(default_factory=lambda: _home_or_shipped("locales"))
     # Trained intent models, kept so a restart does not train again (safe to delete).
-    model_cache_dir: Path = PROJECT_ROOT / "data" / "models"
+    model_cache_dir: Path = Path("data") / "models"
     button_secret: SecretStr | None = None
     log_level: str = "INFO"
     # Message text older than this is deleted (daily and on `purge`).
@@ -93,6 +128,25 @@ class Settings(BaseSettings):
     webhook_path: str = "/telegram"
     webhook_host: str = "127.0.0.1"
     webhook_port: int = Field(default=8080, ge=1, le=65535)
+    # Where the workers share Telegram's rate limits; unset: the database (PostgreSQL), or
+    # the process itself (SQLite). See bot/transport/ratelimit.py.
+    redis_url: str | None = None
+    # Polling mode: where /healthz and /metrics are served (unset: not served; webhook mode
+    # serves them on WEBHOOK_PORT).
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    # "json": one JSON object a line, for a log collector; "text": for people.
+    log_format: Literal["text", "json"] = "text"
+
+    def __init__(self, **values: Any) -> None:
+        values.setdefault("_env_file", home() / ".env")
+        super().__init__(**values)
+
+    @field_validator("content_dir", "locales_dir", "model_cache_dir")
+    @classmethod
+    def _in_home(cls, value: Path) -> Path:
+        return home() / value.expanduser()  # an absolute path stays as it is
+
     # The staff console (`migrant-bot console`, docs/CONSOLE.md): where it listens, and the
     # address sign-in links point to when it is behind a proxy (default: http://HOST:PORT).
     console_host: str = "127.0.0.1"
@@ -125,6 +179,13 @@ class Settings(BaseSettings):
             raise ValueError("not an address")
         return value
 
+    @field_validator("redis_url")
+    @classmethod
+    def _redis(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^rediss?://", value):
+            raise ValueError("not a Redis address")
+        return value
+
     @field_validator("webhook_path")
     @classmethod
     def _path(cls, value: str) -> str:
@@ -136,10 +197,15 @@ class Settings(BaseSettings):
     @classmethod
     def _database(cls, value: str) -> str:
         try:
-            make_url(value).get_dialect()
+            url = make_url(value)
+            url.get_dialect()
         except (ArgumentError, NoSuchModuleError, ValueError):
             scheme = value.partition("://")[0] if "://" in value else ""
             raise ValueError(f'got a "{scheme}://" address' if scheme else "") from None
+        file = url.database or ":memory:"
+        if url.get_backend_name() == "sqlite" and not file.startswith((":memory:", "file:")):
+            # A relative file is in the home folder, wherever the bot is started from.
+            return url.set(database=str(home() / file)).render_as_string(hide_password=False)
         return value
 
     def webhook_secret_value(self) -> str | None:
@@ -211,6 +277,7 @@ def load_settings(*, needs_token: bool = False, **values: Any) -> Settings:
 
 def _token(values: dict[str, Any]) -> SecretStr | None:
     only = {k: v for k, v in values.items() if k in ("_env_file", "telegram_bot_token")}
+    only.setdefault("_env_file", home() / ".env")
     try:
         return _TokenOnly(**only).telegram_bot_token
     except ValidationError:

@@ -9,7 +9,7 @@ from babel.messages.pofile import read_po, write_po
 
 from bot.config import PROJECT_ROOT
 from bot.i18n import UiText
-from bot.i18n_check import check_catalogs, placeholders
+from bot.i18n_check import check_catalogs, code_messages, placeholders
 from bot.languages import LANGUAGES
 
 LOCALES = PROJECT_ROOT / "locales"
@@ -63,3 +63,30 @@ def test_a_changed_placeholder_is_reported(tmp_path: Path) -> None:
 
     [problem] = check_catalogs(_break(tmp_path, rename))
     assert "same {placeholders}" in problem.message
+
+
+def test_every_sentence_of_the_code_is_in_the_template() -> None:
+    assert set(code_messages(PROJECT_ROOT / "bot")) == _template_ids()
+
+
+def _template_ids() -> set[str]:
+    with (LOCALES / "messages.pot").open("rb") as fp:
+        return {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(fp) if m.id}
+
+
+def test_a_changed_sentence_in_the_code_is_reported_until_make_i18n(tmp_path: Path) -> None:
+    """A msgid edited in the code, the catalogs left alone: Spanish users would get the
+    English sentence while every catalog looks complete."""
+    code = tmp_path / "bot"
+    shutil.copytree(PROJECT_ROOT / "bot", code, ignore=shutil.ignore_patterns("__pycache__"))
+    notices = code / "dialog" / "notices.py"
+    source = notices.read_text()
+    original = next(m for m in _template_ids() if f'"{m}"' in source)
+    notices.write_text(source.replace(f'"{original}"', f'"{original} (new)"', 1))
+
+    problems = check_catalogs(LOCALES, code)
+
+    assert [(p.file.endswith("notices.py"), p.message) for p in problems] == [
+        (True, "sentence not in locales/messages.pot: run make i18n, then translate it"),
+        (False, "the code no longer uses this message: run make i18n to drop it"),
+    ]

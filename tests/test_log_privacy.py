@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import io
+import json
 import logging
 
-from bot.log_privacy import PrivateLog
+from bot.log_privacy import PrivateLog, json_lines
 
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
 
@@ -47,3 +48,25 @@ def test_library_debug_lines_with_bodies_are_dropped_and_ours_are_kept() -> None
     assert _logged("telegram.ext.ExtBot", logging.DEBUG, body) == ""
     assert "update 5 handled" in _logged("bot.transport", logging.DEBUG, "update 5 handled")
     assert "getUpdates failed" in _logged("telegram.ext", logging.WARNING, "getUpdates failed")
+
+
+def test_json_lines_carry_no_token_even_in_a_traceback() -> None:
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(PrivateLog(TOKEN))
+    handler.setFormatter(json_lines())
+    logger = logging.getLogger("bot.json")
+    logger.addHandler(handler)
+    try:
+        try:
+            raise RuntimeError(f"https://api.telegram.org/bot{TOKEN}/getMe")
+        except RuntimeError:
+            logger.error("sending failed for %s", f"https://x/bot{TOKEN}", exc_info=True)
+    finally:
+        logger.removeHandler(handler)
+    [line] = stream.getvalue().splitlines()
+    record = json.loads(line)
+    assert TOKEN not in line
+    assert record["level"] == "ERROR" and record["logger"] == "bot.json"
+    assert record["message"] == "sending failed for https://x/bot<token>"
+    assert "RuntimeError" in record["exc_info"]

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 
-from bot.cli import ask, chat, check, console, content, db, evaluate, purge, report, run
+from bot.cli import ask, chat, check, console, content, db, evaluate, init, purge, report, run
 from bot.config import BadSettings, load_settings
-from bot.log_privacy import keep_logs_private
+from bot.log_privacy import set_up_logging
 
-COMMANDS = (ask, chat, check, console, content, db, evaluate, purge, report, run)
+COMMANDS = (ask, chat, check, console, content, db, evaluate, init, purge, report, run)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -29,15 +28,7 @@ def main(argv: list[str] | None = None) -> int:
         for problem in exc.problems:
             print(f"migrant-bot: {problem}", file=sys.stderr)
         return 2
-    logging.basicConfig(
-        level=settings.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    token = settings.telegram_bot_token
-    keep_logs_private(token.get_secret_value() if token else None)
-    # httpx logs every request URL at INFO, and a Bot API URL holds the token.
-    for noisy in ("httpx", "httpcore", "alembic.runtime.migration"):
-        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.root.level))
+    set_up_logging(settings)
     try:
         return int(args.handler(args, settings))
     except KeyboardInterrupt:

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
+import os
 import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
 
 from bot.app import build_conversation, build_engine
 from bot.cli import chat
@@ -13,6 +18,7 @@ from bot.content.loader import ContentError
 from bot.conversation import Conversation
 from bot.i18n import UiText
 from bot.storage.database import make_engine, upgrade
+from bot.transport.metrics import MULTIPROC_VARIABLE
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +76,10 @@ def handle(args: argparse.Namespace, settings: Settings) -> int:
         ui = UiText(settings.locales_dir)
         application = build_application(settings, conversation, ui, metrics, updater=False)
         log.info("starting long polling on %s", settings.telegram_api_base_url)
-        run_polling(application, conversation, metrics)
+        health = None
+        if settings.metrics_port is not None:
+            health = (settings.metrics_host, settings.metrics_port)
+        run_polling(application, conversation, metrics, health)
     except BadToken as exc:
         print(f"migrant-bot: {exc}", file=sys.stderr)
         return 2
@@ -97,8 +106,6 @@ def _console_beside(settings: Settings, conversation: Conversation) -> None:
 
 def _serve_webhook(settings: Settings, workers: int) -> int:
     """Runs the ASGI app under uvicorn; each worker builds its own bot from the settings."""
-    import uvicorn
-
     if settings.webhook_secret_value() is None:
         print("migrant-bot: set WEBHOOK_SECRET (letters, digits, _ and -) for webhook mode",
               file=sys.stderr)  # fmt: skip
@@ -108,6 +115,35 @@ def _serve_webhook(settings: Settings, workers: int) -> int:
         upgrade(database)  # once, before the workers start (each has its own engine)
     finally:
         database.dispose()
+    with _shared_metrics(workers):
+        _uvicorn(settings, workers)
+    return 0
+
+
+@contextlib.contextmanager
+def _shared_metrics(workers: int) -> Iterator[None]:
+    """Several workers write their metrics to one folder (prometheus_client's multiprocess
+    mode), emptied first: PROMETHEUS_MULTIPROC_DIR if set, else a temporary one."""
+    folder = os.environ.get(MULTIPROC_VARIABLE)
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        for stale in Path(folder).glob("*.db"):
+            stale.unlink()
+        yield
+    elif workers > 1:  # one worker runs in this process: its own registry is the whole
+        with tempfile.TemporaryDirectory(prefix="migrant-bot-metrics-") as temporary:
+            os.environ[MULTIPROC_VARIABLE] = temporary
+            try:
+                yield
+            finally:
+                del os.environ[MULTIPROC_VARIABLE]
+    else:
+        yield
+
+
+def _uvicorn(settings: Settings, workers: int) -> None:
+    import uvicorn
+
     uvicorn.run(
         "bot.transport.webhook:app_from_environment",
         factory=True,
@@ -119,4 +155,3 @@ def _serve_webhook(settings: Settings, workers: int) -> int:
         # cancelled, its claim released, and Telegram's retry handles it again.
         timeout_graceful_shutdown=10,
     )
-    return 0

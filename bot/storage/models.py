@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import BigInteger, Boolean, DateTime, Float, ForeignKey, Integer, String
+from sqlalchemy import BigInteger, Boolean, DateTime, Float, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from bot.storage.storable import StorableString, StorableText
@@ -180,3 +180,15 @@ class ConsoleChange(Base):
     editor: Mapped[str] = mapped_column(StorableString(OPERATOR_NAME_LENGTH))
     action: Mapped[str] = mapped_column(String(32))
     detail: Mapped[str] = mapped_column(StorableText)
+
+
+class SendTurn(Base):
+    """One send to Telegram, in one rate-limit window (the bot's, a chat's, a group's), so
+    that every worker counts the same sends (bot/transport/ratelimit.py). Kept a minute."""
+
+    __tablename__ = "send_turns"
+    __table_args__ = (Index("ix_send_turns_key_at", "key", "at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(64))
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))

@@ -24,6 +24,7 @@ from bot.storage.models import (
     Person,
     ProcessedUpdate,
     RelayedMessage,
+    SendTurn,
     Ticket,
     UnansweredQuestion,
     UnsentReplies,
@@ -35,7 +36,9 @@ PERSONAL_TABLES = (
     RelayedMessage, Ticket, ConversationEvent, UnansweredQuestion, UnsentReplies, Person
 )  # fmt: skip
 # Tables that hold nothing about anyone (a test checks every table is in one list or the other).
-NON_PERSONAL_TABLES = (ProcessedUpdate, ConsoleLoginLink, ConsoleSession, ConsoleChange)
+NON_PERSONAL_TABLES = (
+    ProcessedUpdate, SendTurn, ConsoleLoginLink, ConsoleSession, ConsoleChange
+)  # fmt: skip
 
 
 class UpdateClaim(StrEnum):

@@ -10,7 +10,7 @@ import signal
 from pydantic import SecretStr
 from telegram import BotCommand
 from telegram.error import InvalidToken, NetworkError
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
+from telegram.ext import Application, ApplicationBuilder
 
 from bot.config import TOKEN_SHAPE, Settings, token_problem
 from bot.conversation import Conversation
@@ -20,8 +20,10 @@ from bot.i18n import UiText
 from bot.languages import DEFAULT_LANGUAGE, LANGUAGES
 from bot.transport.background import Supervisor
 from bot.transport.handlers import Handlers
+from bot.transport.health import serve_health
 from bot.transport.metrics import Metrics
 from bot.transport.polling import Poller
+from bot.transport.ratelimit import rate_limiter_for
 from bot.transport.staff import StaffDesk
 
 log = logging.getLogger(__name__)
@@ -38,8 +40,8 @@ def build_application(
     metrics: Metrics | None = None,
     updater: bool = True,
 ) -> Application:
-    """The Application, talking to `TELEGRAM_API_BASE_URL` through PTB's rate limiter, with
-    the staff group's side when `STAFF_CHAT_ID` is set."""
+    """The Application, talking to `TELEGRAM_API_BASE_URL` through the deployment's rate
+    limiter (ratelimit.py), with the staff group's side when `STAFF_CHAT_ID` is set."""
     token = settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else ""
     if not TOKEN_SHAPE.match(token):  # `migrant-bot run` checked it already, at start-up
         raise BadToken(token_problem(SecretStr(token)) or "TELEGRAM_BOT_TOKEN is not set")
@@ -48,8 +50,8 @@ def build_application(
     application = (
         builder.token(token)
         .base_url(base)
-        .base_file_url(base.replace("/bot", "/file/bot"))
-        .rate_limiter(AIORateLimiter(max_retries=3))
+        .base_file_url(file_url(base))
+        .rate_limiter(rate_limiter_for(settings))
         .post_init(_on_start(ui, conversation, settings))
         .post_shutdown(_on_stop)
         .build()
@@ -61,6 +63,13 @@ def build_application(
         application.bot_data["staff"] = staff
     Handlers(conversation, ui, staff, metrics).register(application)
     return application
+
+
+def file_url(base: str) -> str:
+    """The file address beside a Bot API address: `https://host/bot` gives
+    `https://host/file/bot` (only the last `/bot` is touched, never the host name)."""
+    head, bot, tail = base.rpartition("/bot")
+    return f"{head}/file/bot{tail}" if bot else f"{base}/file/bot"
 
 
 PURGE_RETRY_SECONDS = 300.0  # a failed daily purge is tried again after five minutes
@@ -115,11 +124,17 @@ async def _on_stop(application: Application) -> None:
         await jobs.stop()
 
 
-def run_polling(application: Application, conversation: Conversation, metrics: Metrics) -> None:
+def run_polling(
+    application: Application,
+    conversation: Conversation,
+    metrics: Metrics,
+    health: tuple[str, int] | None = None,
+) -> None:
     """Long polling until SIGTERM or Ctrl-C; pending updates are never dropped, and the offset
-    only moves past handled updates (see polling.py)."""
+    only moves past handled updates (see polling.py). With `health` (host, port), /healthz
+    and /metrics are served there meanwhile."""
     try:
-        asyncio.run(_poll(application, conversation, metrics))
+        asyncio.run(_poll(application, conversation, metrics, health))
     except InvalidToken as exc:
         raise BadToken(
             "Telegram refused TELEGRAM_BOT_TOKEN; get a new one from @BotFather."
@@ -128,7 +143,12 @@ def run_polling(application: Application, conversation: Conversation, metrics: M
         raise BadToken(f"cannot reach the Bot API at the configured address: {exc}") from exc
 
 
-async def _poll(application: Application, conversation: Conversation, metrics: Metrics) -> None:
+async def _poll(
+    application: Application,
+    conversation: Conversation,
+    metrics: Metrics,
+    health: tuple[str, int] | None,
+) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signal_number in (signal.SIGTERM, signal.SIGINT):
@@ -144,11 +164,17 @@ async def _poll(application: Application, conversation: Conversation, metrics: M
         log.info("Application started")
         # On SIGTERM the poller stops fetching and lets what is being handled finish.
         polling = asyncio.create_task(Poller(application, conversation, metrics).run(stop))
+        serving = None
+        if health is not None:
+            serving = asyncio.create_task(serve_health(conversation, metrics, *health, stop))
         try:
             await polling  # a refused token ends the bot with its own message
         finally:
+            stop.set()
             polling.cancel()
             await asyncio.gather(polling, return_exceptions=True)
+            if serving is not None:
+                await asyncio.gather(serving, return_exceptions=True)
             await application.stop()
             if application.post_shutdown:
                 await application.post_shutdown(application)

@@ -1,8 +1,24 @@
-"""Prometheus metrics of one bot process (each webhook worker exposes its own)."""
+"""Prometheus metrics. One process: its own registry. Several webhook workers: each writes
+its samples to PROMETHEUS_MULTIPROC_DIR (prometheus_client's multiprocess mode, chosen by
+that variable being set when the workers start) and `/metrics`, whichever worker answers,
+adds up all of them."""
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+import os
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+
+CONTENT_TYPE = CONTENT_TYPE_LATEST
+MULTIPROC_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 
 
 class Metrics:
@@ -23,9 +39,10 @@ class Metrics:
             "migrant_bot_unmatched_questions", "Questions the bot could not answer",
             ["language"], registry=self.registry,
         )  # fmt: skip
+        # Every worker reads the same queue: the latest reading is the value.
         self.open_handoffs = Gauge(
             "migrant_bot_open_handoffs", "Tickets waiting for or talking to an operator",
-            registry=self.registry,
+            registry=self.registry, multiprocess_mode="mostrecent",
         )  # fmt: skip
         self.latency = Histogram(
             "migrant_bot_handling_seconds", "Time to handle one update",
@@ -34,4 +51,9 @@ class Metrics:
         )  # fmt: skip
 
     def render(self) -> bytes:
+        """This process's metrics, or every worker's added up in multiprocess mode."""
+        if os.environ.get(MULTIPROC_VARIABLE):
+            registry = CollectorRegistry()
+            multiprocess.MultiProcessCollector(registry)
+            return generate_latest(registry)
         return generate_latest(self.registry)

@@ -7,7 +7,6 @@ the database is down the app answers 503, so Telegram keeps the update and retri
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import hmac
 import json
@@ -15,7 +14,6 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
-from sqlalchemy.exc import DBAPIError
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -25,9 +23,11 @@ from telegram import Update
 from bot.app import build_conversation, build_engine
 from bot.config import Settings
 from bot.i18n import UiText
+from bot.log_privacy import set_up_logging
 from bot.storage.database import make_engine
 from bot.transport.app import build_application
 from bot.transport.delivery import ChatOrder
+from bot.transport.health import health_routes
 from bot.transport.metrics import Metrics
 
 log = logging.getLogger(__name__)
@@ -87,26 +87,10 @@ def create_app(settings: Settings) -> Starlette:
             return JSONResponse({"ok": True})
         return JSONResponse({"ok": False, "error": "try again later"}, status_code=503)
 
-    async def healthz(_request: Request) -> Response:
-        try:
-            await asyncio.to_thread(conversation.ping)
-        except DBAPIError as exc:
-            log.error("health check: database unreachable (%s)", type(exc.orig).__name__)
-            return JSONResponse({"ok": False, "database": "unreachable"}, status_code=503)
-        # The content version lets a deployer see that every worker serves the same content.
-        version = conversation.engine.catalog.version
-        return JSONResponse({"ok": True, "database": "reachable", "content": version})
-
-    async def metrics_page(_request: Request) -> Response:
-        with contextlib.suppress(DBAPIError):
-            metrics.open_handoffs.set(len(await asyncio.to_thread(conversation.desk.queue)))
-        return Response(metrics.render(), media_type="text/plain; version=0.0.4")
-
     return Starlette(
         routes=[
             Route(settings.webhook_path, telegram, methods=["POST"]),
-            Route("/healthz", healthz),
-            Route("/metrics", metrics_page),
+            *health_routes(conversation, metrics),
         ],
         lifespan=lifespan,
     )
@@ -141,5 +125,8 @@ def _refused(status: int, error: str) -> Response:
 
 
 def app_from_environment() -> Starlette:
-    """For `uvicorn --factory`: each worker process builds its own app from the settings."""
-    return create_app(Settings())
+    """For `uvicorn --factory`: each worker process builds its own app from the settings
+    (and its own logging: a worker starts afresh, without the command line's)."""
+    settings = Settings()
+    set_up_logging(settings)
+    return create_app(settings)
