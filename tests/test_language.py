@@ -68,3 +68,17 @@ def test_a_town_with_several_kinds_of_place_names_no_single_place(reader: Reader
 @pytest.fixture(scope="module")
 def reader(engine) -> Reader:  # type: ignore[no-untyped-def]
     return engine.reader
+
+
+def test_the_four_language_model_ranks_as_py3langid_restricted_to_them() -> None:
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    from bot.languages import LANGUAGES
+    from bot.understanding.language import _four_language_identifier
+
+    full = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    full.set_languages(list(LANGUAGES))
+    ours = _four_language_identifier()
+    assert ours.nb_ptc.shape[1] == len(LANGUAGES)
+    for text in ("kijan pou m jwenn transfe a", "où est le centre", "HOLA", "", "🙂", "cbp one"):
+        assert ours.rank(text) == full.rank(text)

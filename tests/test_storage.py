@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -73,6 +75,21 @@ def test_upgrade_creates_every_model_table_and_is_idempotent(tmp_path: Path) -> 
         engine.dispose()
     assert {t.name for t in Base.metadata.sorted_tables} <= tables
     assert "alembic_version" in tables
+
+
+def test_a_start_on_the_latest_schema_does_not_load_alembic(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    probe = (
+        "import sys\n"
+        "from bot.storage.database import make_engine, upgrade\n"
+        f"upgrade(make_engine({url!r}))\n"
+        "print('alembic' in sys.modules)\n"
+    )
+    runs = [
+        subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+        for _ in range(2)
+    ]
+    assert [r.stdout.strip() for r in runs] == ["True", "False"]  # migrated, then at head
 
 
 def test_the_migrations_build_the_schema_the_models_describe(store: Store) -> None:

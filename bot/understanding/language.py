@@ -76,11 +76,7 @@ class LanguageDetector:
         if self._identifier is None:
             with self._lock:
                 if self._identifier is None:
-                    from py3langid.langid import MODEL_FILE, LanguageIdentifier
-
-                    identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
-                    identifier.set_languages(list(LANGUAGES))
-                    self._identifier = identifier
+                    self._identifier = _four_language_identifier()
         return self._identifier
 
     def detect(self, text: str) -> Detection | None:
@@ -115,3 +111,28 @@ class LanguageDetector:
         exp = {lang: math.exp(v - top) for lang, v in logs.items()}
         total = sum(exp.values())
         return {lang: v / total for lang, v in exp.items()}
+
+
+def _four_language_identifier() -> Any:
+    """py3langid's identifier with only our four languages' columns of its model kept.
+
+    Its own `set_languages` ranks the same way but keeps the full 142-language matrix beside
+    the slice (27 MB, for a later reset); here the full matrix is dropped once sliced, and
+    the DFA's output table becomes a compact array instead of a list of Python ints."""
+    from array import array
+
+    import numpy as np
+    from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
+    from py3langid.modelio import load_model
+
+    ptc, pc, classes, nextmove, row, output = load_model(MODEL_DIR / MODEL_FILE)
+    keep = [i for i, label in enumerate(classes) if label in LANGUAGES]
+    return LanguageIdentifier(
+        np.ascontiguousarray(ptc[:, keep]),
+        np.ascontiguousarray(pc[keep]),
+        [classes[i] for i in keep],
+        nextmove,
+        array("i", output),
+        norm_probs=True,
+        tk_row=row,
+    )
