@@ -24,7 +24,7 @@ from bot.dialog.events import (
 )
 from bot.storage.database import make_engine, upgrade
 from bot.storage.models import Base
-from bot.storage.store import NON_PERSONAL_TABLES, Store
+from bot.storage.store import NON_PERSONAL_TABLES, Store, UpdateClaim
 
 
 def _say(conversation: Conversation, user_id: int, event) -> None:  # type: ignore[no-untyped-def]
@@ -153,3 +153,14 @@ def test_a_persons_first_two_messages_stored_at_once_do_not_collide(
         threading.excepthook = threading.__excepthook__
     assert not failures
     assert store.load_state(7).language == "es"
+
+
+def test_claiming_an_update_reads_the_persons_state_with_it(store: Store) -> None:
+    now = dt.datetime(2026, 12, 2, 12, 0, tzinfo=dt.UTC)
+    assert store.claim_with_state(1, "a", now, now, 7) == (
+        UpdateClaim.CLAIMED, UserState(user_id=7)
+    )  # fmt: skip
+    store.record(7, now, "text", "hola", Outcome(replies=(), state=UserState(7, language="es")))
+    claim, state = store.claim_with_state(2, "a", now, now, 7)
+    assert claim is UpdateClaim.CLAIMED and state is not None and state.language == "es"
+    assert store.claim_with_state(2, "b", now, now, 7) == (UpdateClaim.BUSY, None)

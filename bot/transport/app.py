@@ -25,6 +25,10 @@ from bot.transport.polling import Poller
 from bot.transport.staff import StaffDesk
 
 log = logging.getLogger(__name__)
+# Connections to the Bot API: more than the updates handled at once (delivery.py), since
+# the staff group's side and the background jobs send too; PTB's default is 256, and httpx
+# looks through every one of them on each request.
+HTTP_CONNECTIONS = 16
 
 
 class BadToken(Exception):
@@ -49,6 +53,8 @@ def build_application(
         builder.token(token)
         .base_url(base)
         .base_file_url(base.replace("/bot", "/file/bot"))
+        .connection_pool_size(HTTP_CONNECTIONS)
+        .pool_timeout(5.0)
         .rate_limiter(AIORateLimiter(max_retries=3))
         .post_init(_on_start(ui, conversation, settings))
         .post_shutdown(_on_stop)
