@@ -35,9 +35,12 @@ def build_engine(settings: Settings, *, ephemeral_buttons: bool = False) -> Part
     """
     catalog = load_catalog(settings.content_dir)
     key = secrets.token_bytes(32) if ephemeral_buttons else settings.button_key()
+    cache = ModelCache(settings.model_cache_dir)
+    reader = Reader(catalog, cache)
+    reader.detector.keep_model_in(cache)
     engine = Engine(
         catalog,
-        Reader(catalog, ModelCache(settings.model_cache_dir)),
+        reader,
         UiText(settings.locales_dir),
         ButtonSigner(key),
         retention_days=settings.retention_days,
