@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from bot.understanding.language import LanguageDetector
@@ -82,3 +84,18 @@ def test_the_four_language_model_ranks_as_py3langid_restricted_to_them() -> None
     assert ours.nb_ptc.shape[1] == len(LANGUAGES)
     for text in ("kijan pou m jwenn transfe a", "où est le centre", "HOLA", "", "🙂", "cbp one"):
         assert ours.rank(text) == full.rank(text)
+
+
+def test_the_four_language_model_is_kept_in_the_cache_and_loads_back_the_same(
+    tmp_path: Path,
+) -> None:
+    from bot.understanding.language import _cached_identifier, _four_language_identifier
+    from bot.understanding.model_cache import ModelCache
+
+    cache = ModelCache(tmp_path)
+    derived = _cached_identifier(cache)
+    assert [p.name.split("-")[0] for p in tmp_path.iterdir()] == ["language"]
+    loaded = _cached_identifier(cache)
+    assert loaded is not derived
+    for text in ("kijan pou m jwenn transfe a", "where is the shelter", "dónde está"):
+        assert loaded.rank(text) == derived.rank(text) == _four_language_identifier().rank(text)
