@@ -25,10 +25,10 @@ from bot.transport.polling import Poller
 from bot.transport.staff import StaffDesk
 
 log = logging.getLogger(__name__)
-# Connections to the Bot API: more than the updates handled at once (delivery.py), since
-# the staff group's side and the background jobs send too; PTB's default is 256, and httpx
-# looks through every one of them on each request.
-HTTP_CONNECTIONS = 16
+# Connections to the Bot API: twice the updates handled at once (delivery.py), since the
+# staff group's side and the background jobs send too. Not PTB's default of 256: httpcore
+# checks every pooled connection (a system call each) on every request.
+HTTP_CONNECTIONS = 8
 
 
 class BadToken(Exception):

@@ -23,6 +23,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import functools
+import itertools
 import logging
 import queue
 import secrets
@@ -51,8 +52,16 @@ LEASE_SECONDS = 5.0  # renewed every third of that, so only a dead worker loses 
 # them wait for each other (the core's work shares one interpreter) and opens as many
 # connections as replies; a few at a time keep the network and the threads busy, and stay
 # within the HTTP pool (bot/transport/app.py).
-CONCURRENT_UPDATES = 8
+CONCURRENT_UPDATES = 4
 T = TypeVar("T")
+# A claim's owner: this process's random half and a count (os.urandom is a system call,
+# slow on some virtual machines, and only needs to make processes unlike one another).
+_PROCESS = secrets.token_hex(8)
+_CLAIM_NUMBERS = itertools.count()
+
+
+def _owner() -> str:
+    return f"{_PROCESS}{next(_CLAIM_NUMBERS) % 16**16:016x}"
 
 
 @dataclass(frozen=True)
@@ -78,7 +87,7 @@ async def handle_once(
 ) -> bool:
     """True when the update is handled (now or before); False when it must come again."""
     started = time.perf_counter()
-    owner = secrets.token_hex(16)
+    owner = _owner()
     update_id = update.update_id
     now = dt.datetime.now(dt.UTC)
     chat = update.effective_chat
