@@ -163,6 +163,7 @@ class Run:
     rss_after: float = 0.0
     cpu_ms: float = 0.0
     per_second: float = 0.0
+    replies: float = 0.0  # Bot API send calls per message
     profile: dict[str, object] = field(default_factory=dict)
 
 
@@ -253,6 +254,7 @@ def measure(
                 if c["seq"] > last_seq and c["method"].lower().startswith("send")
             ]
             run.per_second = messages / (max(sends) - resumed)
+            run.replies = len(sends) / messages
         finally:
             process.send_signal(signal.SIGTERM)
             try:
@@ -405,7 +407,8 @@ def print_table(
     row("RSS idle, MB", lambda r: [x.rss_idle for x in r["free"]])
     row(f"RSS after {n} messages, MB", lambda r: [x.rss_after for x in r["free"]])
     row("CPU per message, ms", lambda r: [x.cpu_ms for x in r["free"]], 2)
-    row("answered/s, 30/s cap", lambda r: [x.per_second for x in r["capped"]])
+    row("replies sent per message", lambda r: [x.replies for x in r["free"]], 2)
+    row("answered/s, 30/s cap on replies", lambda r: [x.per_second for x in r["capped"]])
     row("answered/s, cap lifted", lambda r: [x.per_second for x in r["free"]])
     row("`run` → first answer, s", lambda r: [x.first_answer for x in r["free"] + r["capped"]], 2)
     anchor = processes["echo bot"]["import"]
