@@ -37,7 +37,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+# Appended, not put first: the instrumented bot imports this module, and must keep finding
+# its own `bot` package (another checkout's, with --before) before this one's.
+sys.path.append(str(ROOT))
 
 from tests.emulator.client import EmulatorClient, run_emulator  # noqa: E402
 
@@ -87,7 +89,7 @@ def echo_bot(capped: bool) -> None:
     builder = ApplicationBuilder().token(os.environ["TELEGRAM_BOT_TOKEN"]).base_url(base)
     builder = builder.base_file_url(base.replace("/bot", "/file/bot"))
     if capped:
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))  # type: ignore[arg-type]
     application = builder.build()
     application.add_handler(MessageHandler(filters.TEXT, echo))
     application.run_polling(poll_interval=0.0, timeout=25)
@@ -131,8 +133,8 @@ def instrument(out: str) -> None:
         for name, member in list(vars(cls).items()):
             if callable(member) and not name.startswith("_") and name != "session":
                 setattr(cls, name, timed("db", member))
-    Reader.read = timed("understanding", Reader.read)  # type: ignore[method-assign]
-    Engine.handle = timed("engine", Engine.handle)  # type: ignore[method-assign]
+    Reader.read = timed("understanding", Reader.read)  # type: ignore[method-assign,assignment]
+    Engine.handle = timed("engine", Engine.handle)  # type: ignore[method-assign,assignment]
 
     def dump() -> None:
         cpu = os.times()
@@ -316,6 +318,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--before", type=Path, help="another checkout, measured beside this one")
     parser.add_argument("--postgres", help="a PostgreSQL URL the bench may empty")
+    parser.add_argument("--only-breakdown", action="store_true", help="the per-message table")
     parser.add_argument("--echo-bot", choices=("capped", "uncapped"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.echo_bot:
@@ -328,7 +331,7 @@ def main() -> None:
         bots = {"before": args.before.resolve(), **bots}
     echo = [python, str(Path(__file__).resolve()), "--echo-bot"]
     runs: dict[str, dict[str, list[Run]]] = {}
-    for repeat in range(args.repeats):
+    for repeat in range(0 if args.only_breakdown else args.repeats):
         print(f"repeat {repeat + 1}/{args.repeats}", file=sys.stderr)
         for name, root in {"echo bot": ROOT, **bots}.items():
             for capped in (True, False):
@@ -343,12 +346,11 @@ def main() -> None:
                 runs.setdefault(name, {}).setdefault("capped" if capped else "free", []).append(
                     run
                 )
-    processes: dict[str, dict[str, list[float]]] = {
-        "echo bot": {
+    processes: dict[str, dict[str, list[float]]] = {}
+    for name, root in {} if args.only_breakdown else bots.items():
+        processes["echo bot"] = {
             "import": timed_process([python, "-c", "import telegram"], ROOT, args.repeats)
         }
-    }
-    for name, root in bots.items():
         processes[name] = {
             "ask": timed_process([python, "-m", "bot", "ask", "hola"], root, args.repeats),
             "help": timed_process([python, "-m", "bot", "--help"], root, args.repeats),
@@ -387,6 +389,16 @@ def print_table(
     breakdown: dict[tuple[str, str], Run],
     args: argparse.Namespace,
 ) -> None:
+    if runs:
+        print_ratios(runs, processes, args)
+    print_breakdown(breakdown, args.messages)
+
+
+def print_ratios(
+    runs: dict[str, dict[str, list[Run]]],
+    processes: dict[str, dict[str, list[float]]],
+    args: argparse.Namespace,
+) -> None:
     echo = runs["echo bot"]
     names = [n for n in runs if n != "echo bot"]
     n, capped_n = args.messages, args.capped_messages
@@ -418,6 +430,9 @@ def print_table(
             cells += [spread(processes[name][key], 2), ratio(processes[name][key], anchor)]
         print(f"| {label} | " + " | ".join(cells) + " |")
     print("\n(the echo bot's column for `ask` and `--help` is `python -c 'import telegram'`)")
+
+
+def print_breakdown(breakdown: dict[tuple[str, str], Run], n: int) -> None:
     print(f"\nPer message, instrumented run ({n} messages, cap lifted): CPU ms (wall ms)\n")
     print("| bot, database | DB | understanding | engine | rest: PTB, HTTP, sending | all |")
     print("|---|---|---|---|---|---|")
