@@ -45,6 +45,9 @@ EXPECTED = {
     "webhook_path": "a path starting with /, e.g. /telegram",
     "webhook_host": "an address to listen on, e.g. 127.0.0.1",
     "webhook_port": "a port number from 1 to 65535, e.g. 8080",
+    "console_host": "an address to listen on, e.g. 127.0.0.1",
+    "console_port": "a port number from 1 to 65535, e.g. 8090",
+    "console_url": "the address editors open, e.g. https://console.example.org",
 }
 # Never repeated back: secrets, and addresses that may hold a password.
 _HIDDEN = {"telegram_bot_token", "button_secret", "webhook_secret", "database_url"}
@@ -88,6 +91,11 @@ class Settings(BaseSettings):
     webhook_path: str = "/telegram"
     webhook_host: str = "127.0.0.1"
     webhook_port: int = Field(default=8080, ge=1, le=65535)
+    # The staff console (`migrant-bot console`, docs/CONSOLE.md): where it listens, and the
+    # address sign-in links point to when it is behind a proxy (default: http://HOST:PORT).
+    console_host: str = "127.0.0.1"
+    console_port: int = Field(default=8090, ge=1, le=65535)
+    console_url: str | None = None
 
     @field_validator("handoff_hours")
     @classmethod
@@ -108,7 +116,7 @@ class Settings(BaseSettings):
             raise ValueError(EXPECTED["log_level"])
         return value
 
-    @field_validator("telegram_api_base_url", "webhook_url")
+    @field_validator("telegram_api_base_url", "webhook_url", "console_url")
     @classmethod
     def _address(cls, value: str | None) -> str | None:
         if value is not None and not re.match(r"^https?://[^/\s]+", value):
@@ -140,6 +148,14 @@ class Settings(BaseSettings):
         """The webhook secret, if it is one Telegram accepts (1-256 of A-Z a-z 0-9 _ -)."""
         secret = self.webhook_secret.get_secret_value() if self.webhook_secret else ""
         return secret if re.fullmatch(r"[A-Za-z0-9_-]{1,256}", secret) else None
+
+    def console_address(self) -> str:
+        """Where editors open the console; sign-in links start with it."""
+        return (self.console_url or f"http://{self.console_host}:{self.console_port}").rstrip("/")
+
+    def console_key(self) -> bytes:
+        """The key that signs console cookies, derived from the button key (no new secret)."""
+        return hashlib.sha256(b"migrant-bot console|" + self.button_key()).digest()
 
     def button_key(self) -> bytes:
         """The key that signs buttons: set, else derived from the token, so every worker

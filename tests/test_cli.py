@@ -268,7 +268,18 @@ def test_help_lists_every_command_without_loading_any_of_them() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True
     )
     assert done.stdout.splitlines()[-1] == "[] False False"
-    for name in ("ask", "chat", "check", "content", "db", "eval", "purge", "report", "run"):
+    for name in (
+        "ask",
+        "chat",
+        "check",
+        "console",
+        "content",
+        "db",
+        "eval",
+        "purge",
+        "report",
+        "run",
+    ):
         assert f"    {name}" in done.stdout
 
 

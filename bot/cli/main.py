@@ -13,6 +13,10 @@ COMMANDS = {
     "ask": ("ask", "ask one question (or --batch FILE) and print the answer"),
     "chat": ("chat", "talk to the bot in this terminal"),
     "check": ("check", "validate content and translation catalogs"),
+    "console": (
+        "console",
+        "serve the staff console on CONSOLE_HOST:CONSOLE_PORT (docs/CONSOLE.md)",
+    ),
     "content": ("content", "inspect the loaded content"),
     "db": ("db", "database maintenance"),
     "eval": ("evaluate", "measure understanding on labelled JSON Lines files"),

@@ -10,6 +10,7 @@ from bot.app import build_conversation, build_engine
 from bot.cli import chat
 from bot.config import Settings
 from bot.content.loader import ContentError
+from bot.conversation import Conversation
 from bot.i18n import UiText
 from bot.storage.database import make_engine, upgrade
 
@@ -59,8 +60,11 @@ def handle(args: argparse.Namespace, settings: Settings) -> int:
     except ContentError as exc:
         print(exc, file=sys.stderr)
         return 1
-    conversation = build_conversation(settings, parts, make_engine(settings.database_url))
+    database = make_engine(settings.database_url)
+    conversation = build_conversation(settings, parts, database)
     parts.engine.reader.detector.warm_up()
+    if "console_port" in settings.model_fields_set:
+        _console_beside(settings, conversation)
     try:
         metrics = Metrics()
         ui = UiText(settings.locales_dir)
@@ -71,6 +75,24 @@ def handle(args: argparse.Namespace, settings: Settings) -> int:
         print(f"migrant-bot: {exc}", file=sys.stderr)
         return 2
     return 0
+
+
+def _console_beside(settings: Settings, conversation: Conversation) -> None:
+    """With CONSOLE_PORT set, the staff console in a thread of this process, on the bot's own
+    live content: a save is answered at once (docs/CONSOLE.md)."""
+    import threading
+
+    import uvicorn
+
+    from bot.console.app import create_app
+
+    app = create_app(settings, conversation.desk.database, conversation.content)
+    config = uvicorn.Config(
+        app, host=settings.console_host, port=settings.console_port, proxy_headers=True,
+        access_log=False, log_level="warning",
+    )  # fmt: skip
+    threading.Thread(target=uvicorn.Server(config).run, name="console", daemon=True).start()
+    log.info("staff console on %s", settings.console_address())
 
 
 def _serve_webhook(settings: Settings, workers: int) -> int:

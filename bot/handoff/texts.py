@@ -170,3 +170,22 @@ def reloaded(result: Reloaded, _: Gettext) -> str:
             version=result.version, count=result.intents
         )
     return _("The content has not changed (version {version}).").format(version=result.version)
+
+
+def console_link(link: str, _: Gettext) -> str:
+    return _(
+        "Your sign-in link to the staff console (works once, for 10 minutes):\n{link}"
+    ).format(link=link)
+
+
+def console_link_sent(_: Gettext) -> str:
+    return _("I sent you a sign-in link to the console in a private message.")
+
+
+def console_start_private(_: Gettext) -> str:
+    return _("I cannot write to you in private: open a chat with me, press Start, then send "
+             "/console here again.")  # fmt: skip
+
+
+def console_needs_member(_: Gettext) -> str:
+    return _("Only a member writing as themselves can get a console link (not as the group).")

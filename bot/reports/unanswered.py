@@ -45,10 +45,11 @@ class QuestionGroup:
 def unanswered_groups(
     engine: Engine, since: dt.datetime, similarity: float = SIMILARITY
 ) -> list[QuestionGroup]:
-    """Every group of questions left unanswered since `since`, biggest first."""
+    """Every group of questions left unanswered since `since`, biggest first (those an editor
+    already turned into examples are done)."""
     query = (
         select(UnansweredQuestion.language, UnansweredQuestion.text)
-        .where(UnansweredQuestion.at >= as_utc(since))
+        .where(UnansweredQuestion.at >= as_utc(since), UnansweredQuestion.resolved_at.is_(None))
         .order_by(UnansweredQuestion.id)
     )
     with engine.connect() as connection:

@@ -62,6 +62,9 @@ class UnansweredQuestion(Base):
     at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
     language: Mapped[str] = mapped_column(String(8))
     text: Mapped[str | None] = mapped_column(StorableText)
+    # Set when an editor turned the question into an example (the staff console): it leaves
+    # the to-do list, and still counts in the figures.
+    resolved_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class Ticket(Base):
@@ -139,3 +142,41 @@ class UnsentReplies(Base):
     )
     at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
     replies: Mapped[str] = mapped_column(StorableText)  # a JSON list of Bot API calls
+
+
+class ConsoleLoginLink(Base):
+    """A one-time sign-in link to the staff console: only its hash is kept, it expires, and
+    it works once (`used_at`)."""
+
+    __tablename__ = "console_login_links"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    editor: Mapped[str] = mapped_column(StorableString(OPERATOR_NAME_LENGTH))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ConsoleSession(Base):
+    """A signed-in editor: the cookie carries the session id (signed), the table its hash,
+    so signing out (`ended_at`) ends it everywhere."""
+
+    __tablename__ = "console_sessions"
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    editor: Mapped[str] = mapped_column(StorableString(OPERATOR_NAME_LENGTH))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ConsoleChange(Base):
+    """Every change made from the staff console: who, when, what (never a person's data)."""
+
+    __tablename__ = "console_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+    editor: Mapped[str] = mapped_column(StorableString(OPERATOR_NAME_LENGTH))
+    action: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[str] = mapped_column(StorableText)

@@ -17,6 +17,9 @@ from bot.storage.models import (
     DONE,
     FAILED,
     HANDLING,
+    ConsoleChange,
+    ConsoleLoginLink,
+    ConsoleSession,
     ConversationEvent,
     Person,
     ProcessedUpdate,
@@ -37,7 +40,7 @@ PEOPLE, EVENTS, UNANSWERED, PROCESSED = (
     for model in (Person, ConversationEvent, UnansweredQuestion, ProcessedUpdate)
 )
 # Tables that hold nothing about anyone (a test checks every table is in one list or the other).
-NON_PERSONAL_TABLES = (ProcessedUpdate,)
+NON_PERSONAL_TABLES = (ProcessedUpdate, ConsoleLoginLink, ConsoleSession, ConsoleChange)
 
 
 class UpdateClaim(StrEnum):

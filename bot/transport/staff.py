@@ -14,6 +14,7 @@ from telegram import (
     CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    LinkPreviewOptions,
     Message,
     Update,
 )
@@ -21,6 +22,7 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
 from bot.config import Settings
+from bot.console.auth import issue_login_link
 from bot.conversation import Conversation, StaffEvent, StaffEventKind
 from bot.dialog.buttons import Action, ButtonSigner
 from bot.handoff import texts
@@ -33,7 +35,7 @@ from bot.reports.unanswered import format_top_unanswered, top_unanswered
 from bot.transport.replies import send_replies
 
 log = logging.getLogger(__name__)
-STAFF_COMMANDS = ("queue", "note", "answer", "close", "unanswered", "reload")
+STAFF_COMMANDS = ("queue", "note", "answer", "close", "unanswered", "reload", "console")
 # Buttons in the staff group are signed for the group itself: any member may press them.
 _CLAIM, _CLOSE = "claim", "close"
 _DELETE_AT_ONCE = 100  # deleteMessages takes up to 100 ids
@@ -76,6 +78,7 @@ class StaffDesk:
         self._reminder = dt.timedelta(minutes=settings.urgent_reminder_minutes)
         self.catch_up_seconds = settings.staff_catch_up_seconds
         self._show_identity = settings.staff_sees_identity
+        self._console_address = settings.console_address()
         self._forum: bool | None = None
         # Set by long polling, the only process: an announcement it finds half done from
         # before it started was abandoned (the previous run died) and is finished at once.
@@ -351,6 +354,9 @@ class StaffDesk:
         if name == "unanswered":
             await message.reply_text(await self._unanswered(argument.strip() or "7d"))
             return
+        if name == "console":
+            await self._console_link(context.bot, message)
+            return
         if name == "reload":
             result = await asyncio.to_thread(self._conversation.content.reload)
             await message.reply_text(texts.reloaded(result, self._staff))
@@ -403,6 +409,27 @@ class StaffDesk:
         elif action == _CLOSE:
             await acknowledge(query)
             await self._close(context.bot, ticket, operator.full_name)
+
+    async def _console_link(self, bot: Bot, message: Message) -> None:
+        """A one-time sign-in link to the staff console, sent to the member in private (never
+        in the group, where others would see it); an anonymous admin has no private chat."""
+        user = message.from_user
+        if message.sender_chat is not None or user is None or user.is_bot:
+            await message.reply_text(texts.console_needs_member(self._staff))
+            return
+        link = await asyncio.to_thread(
+            issue_login_link, self._desk.database, user.full_name, self._console_address
+        )
+        try:
+            await bot.send_message(
+                user.id,
+                texts.console_link(link, self._staff),
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+        except Forbidden:
+            await message.reply_text(texts.console_start_private(self._staff))
+            return
+        await message.reply_text(texts.console_link_sent(self._staff))
 
     async def _unanswered(self, period: str) -> str:
         """The content editors' to-do list: the ten biggest groups of unanswered questions."""
