@@ -4,23 +4,21 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-
-from sqlalchemy import Engine as Database
+from typing import TYPE_CHECKING
 
 from bot.config import Settings
 from bot.content.catalog import Catalog
 from bot.content.loader import load_catalog
-from bot.conversation import Conversation
 from bot.dialog.buttons import ButtonSigner
 from bot.dialog.engine import Engine
-from bot.handoff.desk import Desk
-from bot.handoff.hours import WorkingHours
 from bot.i18n import UiText
-from bot.live import LiveContent
-from bot.storage.database import upgrade
-from bot.storage.store import Store
 from bot.understanding.model_cache import ModelCache
 from bot.understanding.reader import Reader
+
+if TYPE_CHECKING:  # the database side is imported only by what uses it (not `ask`)
+    from sqlalchemy import Engine as Database
+
+    from bot.conversation import Conversation
 
 
 @dataclass(frozen=True)
@@ -37,9 +35,12 @@ def build_engine(settings: Settings, *, ephemeral_buttons: bool = False) -> Part
     """
     catalog = load_catalog(settings.content_dir)
     key = secrets.token_bytes(32) if ephemeral_buttons else settings.button_key()
+    cache = ModelCache(settings.model_cache_dir)
+    reader = Reader(catalog, cache)
+    reader.detector.keep_model_in(cache)
     engine = Engine(
         catalog,
-        Reader(catalog, ModelCache(settings.model_cache_dir)),
+        reader,
         UiText(settings.locales_dir),
         ButtonSigner(key),
         retention_days=settings.retention_days,
@@ -53,6 +54,13 @@ def build_conversation(
     """The conversation service on a database (migrated to the latest schema first); a
     handoff is possible when a staff group is set (or `staff` says there is another one,
     like the terminal's)."""
+    from bot.conversation import Conversation
+    from bot.handoff.desk import Desk
+    from bot.handoff.hours import WorkingHours
+    from bot.live import LiveContent
+    from bot.storage.database import upgrade
+    from bot.storage.store import Store
+
     upgrade(database)
     desk = Desk(database, settings.button_key(), settings.tickets_per_hour)
     hours = WorkingHours.parse(settings.handoff_hours, settings.timezone)

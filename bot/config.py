@@ -20,8 +20,6 @@ from typing import Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from bot.handoff.hours import BadHours, read_windows, read_zone
 from bot.languages import Lang
@@ -196,6 +194,10 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _database(cls, value: str) -> str:
+        # Here, not at the top: `ask`, `check` and `--help` need no database library.
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
         try:
             url = make_url(value)
             url.get_dialect()

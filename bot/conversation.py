@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from contextvars import ContextVar
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -24,6 +25,10 @@ from bot.handoff.hours import WorkingHours
 from bot.languages import DEFAULT_LANGUAGE, as_language
 from bot.live import LiveContent
 from bot.storage.store import Store, UpdateClaim
+
+# The person's state as it was read with the claim of the update being handled (see
+# `Conversation.claim_with_state`): `handle` uses it rather than reading it again.
+CLAIMED_STATE: ContextVar[UserState | None] = ContextVar("claimed_state", default=None)
 
 
 class StaffEventKind(StrEnum):
@@ -82,6 +87,17 @@ class Conversation:
     ) -> UpdateClaim:
         return self._store.claim_update(update_id, owner, now, stale_before)
 
+    def claim_with_state(
+        self,
+        update_id: int,
+        owner: str,
+        now: dt.datetime,
+        stale_before: dt.datetime,
+        user_id: int | None,
+    ) -> tuple[UpdateClaim, UserState | None]:
+        """The claim and the state of the person the update is from, in one transaction."""
+        return self._store.claim_with_state(update_id, owner, now, stale_before, user_id)
+
     def renew_update(self, update_id: int, owner: str) -> bool:
         return self._store.renew_update(update_id, owner, dt.datetime.now(dt.UTC))
 
@@ -117,7 +133,9 @@ class Conversation:
         return self._store.load_state(user_id)
 
     def handle(self, incoming: Incoming) -> Turn:
-        state = self._store.load_state(incoming.user_id)
+        state = CLAIMED_STATE.get()
+        if state is None or state.user_id != incoming.user_id:
+            state = self._store.load_state(incoming.user_id)
         engine = self.engine  # one version for the whole event, even during a reload
         outcome = engine.handle(incoming, state, desk_open=self._staff_connected)
         replies = outcome.replies

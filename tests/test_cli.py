@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -251,3 +253,44 @@ def _typing(monkeypatch: pytest.MonkeyPatch, *lines: str) -> None:
             raise EOFError from None
 
     monkeypatch.setattr("builtins.input", read)
+
+
+def test_help_lists_every_command_without_loading_any_of_them() -> None:
+    # A process of its own: this one has imported everything already.
+    probe = (
+        "import sys\n"
+        "from bot.cli.main import COMMANDS, main\n"
+        "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+        "loaded = [m for m in sys.modules if m.startswith('bot.cli.') and m != 'bot.cli.main']\n"
+        "print(loaded, 'sqlalchemy' in sys.modules, 'sklearn' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.splitlines()[-1] == "[] False False"
+    for name in (
+        "ask",
+        "chat",
+        "check",
+        "console",
+        "content",
+        "db",
+        "eval",
+        "purge",
+        "report",
+        "run",
+    ):
+        assert f"    {name}" in done.stdout
+
+
+def test_ask_does_not_load_the_database_side() -> None:
+    probe = (
+        "import sys\n"
+        "from bot.cli.main import main\n"
+        "main(['ask', 'hola'])\n"
+        "print('bot.storage.store' in sys.modules, 'alembic' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.splitlines()[-1] == "False False"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from bot.understanding.language import LanguageDetector
@@ -68,3 +70,32 @@ def test_a_town_with_several_kinds_of_place_names_no_single_place(reader: Reader
 @pytest.fixture(scope="module")
 def reader(engine) -> Reader:  # type: ignore[no-untyped-def]
     return engine.reader
+
+
+def test_the_four_language_model_ranks_as_py3langid_restricted_to_them() -> None:
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    from bot.languages import LANGUAGES
+    from bot.understanding.language import _four_language_identifier
+
+    full = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    full.set_languages(list(LANGUAGES))
+    ours = _four_language_identifier()
+    assert ours.nb_ptc.shape[1] == len(LANGUAGES)
+    for text in ("kijan pou m jwenn transfe a", "où est le centre", "HOLA", "", "🙂", "cbp one"):
+        assert ours.rank(text) == full.rank(text)
+
+
+def test_the_four_language_model_is_kept_in_the_cache_and_loads_back_the_same(
+    tmp_path: Path,
+) -> None:
+    from bot.understanding.language import _cached_identifier, _four_language_identifier
+    from bot.understanding.model_cache import ModelCache
+
+    cache = ModelCache(tmp_path)
+    derived = _cached_identifier(cache)
+    assert [p.name.split("-")[0] for p in tmp_path.iterdir()] == ["language"]
+    loaded = _cached_identifier(cache)
+    assert loaded is not derived
+    for text in ("kijan pou m jwenn transfe a", "where is the shelter", "dónde está"):
+        assert loaded.rank(text) == derived.rank(text) == _four_language_identifier().rank(text)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -22,7 +24,7 @@ from bot.dialog.events import (
 )
 from bot.storage.database import make_engine, upgrade
 from bot.storage.models import Base
-from bot.storage.store import NON_PERSONAL_TABLES, Store
+from bot.storage.store import NON_PERSONAL_TABLES, Store, UpdateClaim
 
 
 def _say(conversation: Conversation, user_id: int, event) -> None:  # type: ignore[no-untyped-def]
@@ -73,6 +75,21 @@ def test_upgrade_creates_every_model_table_and_is_idempotent(tmp_path: Path) -> 
         engine.dispose()
     assert {t.name for t in Base.metadata.sorted_tables} <= tables
     assert "alembic_version" in tables
+
+
+def test_a_start_on_the_latest_schema_does_not_load_alembic(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    probe = (
+        "import sys\n"
+        "from bot.storage.database import make_engine, upgrade\n"
+        f"upgrade(make_engine({url!r}))\n"
+        "print('alembic' in sys.modules)\n"
+    )
+    runs = [
+        subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+        for _ in range(2)
+    ]
+    assert [r.stdout.strip() for r in runs] == ["True", "False"]  # migrated, then at head
 
 
 def test_the_migrations_build_the_schema_the_models_describe(store: Store) -> None:
@@ -136,3 +153,14 @@ def test_a_persons_first_two_messages_stored_at_once_do_not_collide(
         threading.excepthook = threading.__excepthook__
     assert not failures
     assert store.load_state(7).language == "es"
+
+
+def test_claiming_an_update_reads_the_persons_state_with_it(store: Store) -> None:
+    now = dt.datetime(2026, 12, 2, 12, 0, tzinfo=dt.UTC)
+    assert store.claim_with_state(1, "a", now, now, 7) == (
+        UpdateClaim.CLAIMED, UserState(user_id=7)
+    )  # fmt: skip
+    store.record(7, now, "text", "hola", Outcome(replies=(), state=UserState(7, language="es")))
+    claim, state = store.claim_with_state(2, "a", now, now, 7)
+    assert claim is UpdateClaim.CLAIMED and state is not None and state.language == "es"
+    assert store.claim_with_state(2, "b", now, now, 7) == (UpdateClaim.BUSY, None)

@@ -16,8 +16,8 @@ from bot.dialog.events import Incoming, TextEvent, UserState
 from bot.languages import LANGUAGES, Lang, as_language
 
 
-def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("ask", help="ask one question (or --batch FILE) and print the answer")
+def register(parser: argparse.ArgumentParser) -> None:
+    """The sub-command's arguments (its name and help are in bot.cli.main)."""
     parser.add_argument("text", nargs="*", help="the question")
     parser.add_argument("--lang", choices=LANGUAGES, help="answer in this language")
     parser.add_argument("--json", action="store_true", help="print one JSON object per question")

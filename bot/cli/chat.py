@@ -39,8 +39,8 @@ HELP = (
 STAFF_HELP = "As the team: /team TEXT answers the person, /team close ends the conversation."
 
 
-def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("chat", help="talk to the bot in this terminal")
+def register(parser: argparse.ArgumentParser) -> None:
+    """The sub-command's arguments (its name and help are in bot.cli.main)."""
     parser.add_argument("--user", type=int, default=TERMINAL_USER, help="who you are (an id)")
     parser.add_argument("--lang", choices=LANGUAGES, help="the language of your first message")
     parser.add_argument(

@@ -11,8 +11,8 @@ from bot.content.problems import errors
 from bot.i18n_check import check_catalogs
 
 
-def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("check", help="validate content and translation catalogs")
+def register(parser: argparse.ArgumentParser) -> None:
+    """The sub-command's arguments (its name and help are in bot.cli.main)."""
     parser.add_argument("dir", nargs="?", type=Path, help="content folder (default: content/)")
     parser.set_defaults(handler=handle)
 

@@ -12,10 +12,8 @@ from bot.live import LiveContent
 from bot.storage.database import make_engine, upgrade
 
 
-def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser(
-        "console", help="serve the staff console on CONSOLE_HOST:CONSOLE_PORT (docs/CONSOLE.md)"
-    )
+def register(parser: argparse.ArgumentParser) -> None:
+    """The sub-command's arguments (its name and help are in bot.cli.main)."""
     parser.add_argument(
         "--login-link",
         action="store_true",

@@ -10,8 +10,8 @@ from bot.config import Settings
 from bot.content.loader import ContentError, load_catalog
 
 
-def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("content", help="inspect the loaded content")
+def register(parser: argparse.ArgumentParser) -> None:
+    """The sub-command's arguments (its name and help are in bot.cli.main)."""
     actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
     export = actions.add_parser("export", help="print the catalog")
     export.add_argument("--json", action="store_true", required=True, help="as JSON")

@@ -8,8 +8,8 @@ from bot.config import Settings
 from bot.storage.database import make_engine, upgrade
 
 
-def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("db", help="database maintenance")
+def register(parser: argparse.ArgumentParser) -> None:
+    """The sub-command's arguments (its name and help are in bot.cli.main)."""
     actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
     actions.add_parser("upgrade", help="apply all migrations").set_defaults(handler=handle_upgrade)
 

@@ -19,8 +19,8 @@ from bot.understanding.evaluation import (
 )
 
 
-def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("eval", help="measure understanding on labelled JSON Lines files")
+def register(parser: argparse.ArgumentParser) -> None:
+    """The sub-command's arguments (its name and help are in bot.cli.main)."""
     parser.add_argument(
         "files",
         nargs="+",

@@ -10,10 +10,8 @@ from pathlib import Path
 from bot.config import HOME_VARIABLE, PROJECT_ROOT, SHIPPED, Settings
 
 
-def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser(
-        "init", help="lay out a home folder: .env, an editable copy of the content, data/"
-    )
+def register(parser: argparse.ArgumentParser) -> None:
+    """The sub-command's arguments (its name and help are in bot.cli.main)."""
     parser.add_argument("folder", type=Path, help="the folder, e.g. /var/lib/migrant-bot")
     parser.set_defaults(handler=handle)
 

@@ -11,8 +11,8 @@ from bot.storage.database import make_engine, upgrade
 from bot.storage.retention import purge
 
 
-def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("purge", help="delete message text older than RETENTION_DAYS")
+def register(parser: argparse.ArgumentParser) -> None:
+    """The sub-command's arguments (its name and help are in bot.cli.main)."""
     parser.set_defaults(handler=handle)
 
 

@@ -45,8 +45,8 @@ STATS_CSV_HELP = """\
 """
 
 
-def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("report", help="reports for staff: unanswered questions, usage")
+def register(parser: argparse.ArgumentParser) -> None:
+    """The sub-command's arguments (its name and help are in bot.cli.main)."""
     reports = parser.add_subparsers(dest="report", required=True, metavar="REPORT")
     unanswered = reports.add_parser(
         "unanswered",

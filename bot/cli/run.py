@@ -29,8 +29,8 @@ token it gives you. Then: TELEGRAM_BOT_TOKEN=123456:ABC... make run
 """
 
 
-def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("run", help="start the bot on Telegram (long polling)")
+def register(parser: argparse.ArgumentParser) -> None:
+    """The sub-command's arguments (its name and help are in bot.cli.main)."""
     parser.add_argument(
         "--webhook",
         action="store_true",

@@ -27,6 +27,10 @@ from bot.transport.ratelimit import rate_limiter_for
 from bot.transport.staff import StaffDesk
 
 log = logging.getLogger(__name__)
+# Connections to the Bot API: twice the updates handled at once (delivery.py), since the
+# staff group's side and the background jobs send too. Not PTB's default of 256: httpcore
+# checks every pooled connection (a system call each) on every request.
+HTTP_CONNECTIONS = 8
 
 
 class BadToken(Exception):
@@ -51,6 +55,8 @@ def build_application(
         builder.token(token)
         .base_url(base)
         .base_file_url(file_url(base))
+        .connection_pool_size(HTTP_CONNECTIONS)
+        .pool_timeout(5.0)
         .rate_limiter(rate_limiter_for(settings))
         .post_init(_on_start(ui, conversation, settings))
         .post_shutdown(_on_stop)

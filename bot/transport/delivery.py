@@ -23,6 +23,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import functools
+import itertools
 import logging
 import queue
 import secrets
@@ -38,7 +39,7 @@ from sqlalchemy.exc import DBAPIError
 from telegram import Update
 from telegram.ext import Application
 
-from bot.conversation import Conversation
+from bot.conversation import CLAIMED_STATE, Conversation
 from bot.storage.store import UpdateClaim
 from bot.transport.handlers import HANDLING_FAILED, RETAKEN, RETRY_LATER, UNSTORABLE
 from bot.transport.metrics import Metrics
@@ -47,7 +48,20 @@ log = logging.getLogger(__name__)
 # The claims' own threads, off the default pool where the engine works.
 _CLAIMS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="update-claims")
 LEASE_SECONDS = 5.0  # renewed every third of that, so only a dead worker loses its claim
+# Updates handled at once by one process. A batch of 100 handled all together only makes
+# them wait for each other (the core's work shares one interpreter) and opens as many
+# connections as replies; a few at a time keep the network and the threads busy, and stay
+# within the HTTP pool (bot/transport/app.py).
+CONCURRENT_UPDATES = 4
 T = TypeVar("T")
+# A claim's owner: this process's random half and a count (os.urandom is a system call,
+# slow on some virtual machines, and only needs to make processes unlike one another).
+_PROCESS = secrets.token_hex(8)
+_CLAIM_NUMBERS = itertools.count()
+
+
+def _owner() -> str:
+    return f"{_PROCESS}{next(_CLAIM_NUMBERS) % 16**16:016x}"
 
 
 @dataclass(frozen=True)
@@ -73,12 +87,19 @@ async def handle_once(
 ) -> bool:
     """True when the update is handled (now or before); False when it must come again."""
     started = time.perf_counter()
-    owner = secrets.token_hex(16)
+    owner = _owner()
     update_id = update.update_id
     now = dt.datetime.now(dt.UTC)
+    chat = update.effective_chat
+    person = update.effective_user if chat is not None and chat.type == "private" else None
     try:
-        claim = await _bookkeeping(
-            conversation.claim_update, update_id, owner, now, lease.stale_before(now)
+        claim, state = await _bookkeeping(
+            conversation.claim_with_state,
+            update_id,
+            owner,
+            now,
+            lease.stale_before(now),
+            person.id if person is not None else None,
         )
     except DBAPIError as exc:
         log.error("database unreachable: %s", type(exc.orig).__name__)
@@ -94,6 +115,7 @@ async def handle_once(
     refused = UNSTORABLE.set(False)
     retaken = RETAKEN.set(claim is UpdateClaim.RETAKEN)
     retry = RETRY_LATER.set(True)
+    claimed_state = CLAIMED_STATE.set(state)
     keeper = asyncio.create_task(_renew(conversation, update_id, owner, lease.seconds / 3))
     try:
         await application.process_update(update)
@@ -110,6 +132,7 @@ async def handle_once(
         UNSTORABLE.reset(refused)
         RETAKEN.reset(retaken)
         RETRY_LATER.reset(retry)
+        CLAIMED_STATE.reset(claimed_state)
     if again:
         await _release(conversation, update_id, owner)
         metrics.updates.labels("retry").inc()
@@ -207,11 +230,12 @@ _ENDINGS = _Endings()
 
 
 class ChatOrder:
-    """Many chats at once, but one update at a time per chat, so a person's messages are
-    answered in the order they were sent (within one process)."""
+    """Several chats at once (`at_once` updates at most), but one update at a time per chat,
+    so a person's messages are answered in the order they were sent (within one process)."""
 
-    def __init__(self, lease: Lease | None = None) -> None:
+    def __init__(self, lease: Lease | None = None, at_once: int = CONCURRENT_UPDATES) -> None:
         self._locks: WeakValueDictionary[int, asyncio.Lock] = WeakValueDictionary()
+        self._slots = asyncio.Semaphore(at_once)
         self.lease = lease or Lease()
 
     async def handle(
@@ -223,10 +247,11 @@ class ChatOrder:
     ) -> bool:
         chat = update.effective_chat
         if chat is None:
-            return await handle_once(application, conversation, metrics, update, self.lease)
+            async with self._slots:
+                return await handle_once(application, conversation, metrics, update, self.lease)
         lock = self._locks.get(chat.id)
         if lock is None:
             lock = asyncio.Lock()
             self._locks[chat.id] = lock
-        async with lock:
+        async with lock, self._slots:  # a slot only once it is this update's turn in its chat
             return await handle_once(application, conversation, metrics, update, self.lease)
