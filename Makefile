@@ -44,12 +44,14 @@ i18n: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg --no-location --sort-output -o locales/messages.pot bot
 	$(BIN)/pybabel update -i locales/messages.pot -d locales -D messages --no-fuzzy-matching
 
-## eval: accuracy of understanding on the two report sets; the safety net on the danger sets
+## eval: accuracy of understanding on the three report sets; the safety net on the danger sets
 eval: $(STAMP)
 	$(BIN)/migrant-bot eval tests/data/eval/*.jsonl
 	$(BIN)/migrant-bot eval tests/data/hard/*.jsonl
+	$(BIN)/migrant-bot eval tests/data/heldout/*.jsonl
 	$(BIN)/migrant-bot eval tests/data/danger/*.jsonl
 	$(BIN)/migrant-bot eval tests/data/danger-heldout/*.jsonl
+	$(BIN)/migrant-bot eval tests/data/danger-heldout2/*.jsonl
 
 ## bench: understanding beside its anchors (accuracy, ablation, latency, start-up, memory)
 bench: $(STAMP)
