@@ -135,7 +135,7 @@ def seed_weeks(database: Database, now: dt.datetime, days: int = 14) -> None:
         "travel_in_mexico",
     )
     questions = (
-        ("es", "donde puedo cargar mi celular"),
+        ("es", "donde me puedo bañar"),
         ("es", "donde puedo cargar el celular"),
         ("ht", "kote m ka chaje telefòn mwen"),
         ("fr", "ou je peux charger mon tel"),

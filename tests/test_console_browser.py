@@ -35,7 +35,7 @@ from tests.console_support import Setup, console_setup, seed_weeks
 pytestmark = pytest.mark.browser
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-QUESTION = "donde puedo cargar"  # how the seeded group of unanswered questions begins
+QUESTION = "donde me puedo bañar"  # how the seeded group of unanswered questions begins
 SHOTS = os.environ.get("CONSOLE_SCREENSHOTS")
 
 

@@ -21,7 +21,7 @@ from tests.dialog import shown_answer
 from tests.emulator.client import run_emulator
 
 OPERATOR, PERSON = 5_100_001, 5_100_002
-QUESTION = "donde puedo cargar mi celular"  # today: "did you mean" care_centers, center_services
+QUESTION = "donde me puedo bañar"  # today: "did you mean" center_services, care_centers
 CSRF = re.compile(r'name="csrf_token" value="([0-9a-f]+)"')
 
 

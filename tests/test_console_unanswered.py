@@ -18,7 +18,7 @@ from bot.reports.unanswered import unanswered_groups
 from bot.storage.models import Person, UnansweredQuestion
 from tests.console_support import Setup, console_setup, sign_in
 
-QUESTION = "donde puedo cargar mi celular"  # today: "did you mean" care_centers, center_services
+QUESTION = "donde me puedo bañar"  # today: "did you mean" center_services, care_centers
 
 
 @pytest.fixture
