@@ -26,15 +26,17 @@ from bot.understanding.reader import Reader, Reading
 # danger-dev2 and danger-dev3 only, by the rule bench/danger_nets.py prints (at least 97.5%
 # recall and at most 10% false alarms in every language, then the most danger the learned
 # nets catch); 0.7 when another intent is answered before the December look-alikes, when no
-# setting kept 10%. From 0.5, a long ordinary story (tests/test_danger_score.py) alarms.
+# setting kept 10%, then 0.8, and 0.7 again once the second December look-alikes made room
+# for it. From 0.5, a long ordinary story (tests/test_danger_score.py) alarms.
 SCORE_AT = 0.6
-SCORE_ANSWERED_AT = 0.8
+SCORE_ANSWERED_AT = 0.7
 # An urgent intent among the close candidates this likely raises the alarm too, whatever was
 # answered (safety first: the policy is "an urgent intent anywhere among the candidates").
 # On the development sets it costs a false alarm here and there that the score alone would
-# not raise (the same rule keeps 0.3: it catches a little more); from 0.2, a short unknown
-# text ("message 2") already alarmed.
-URGENT_AT = 0.3
+# not raise. The same rule chose 0.3 until the second December look-alikes; since them 0.3
+# breaks the 10% of false alarms in Creole ("m ap mouri grangou" has emergency at 0.38) and
+# 0.5 catches the most; from 0.2, a short unknown text ("message 2") already alarmed.
+URGENT_AT = 0.5
 
 
 @dataclass(frozen=True)
