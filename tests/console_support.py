@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,9 +40,11 @@ class Setup:
         return self.settings.content_dir
 
 
-def console_setup(tmp_path: Path, engine: Engine) -> Setup:
+@contextmanager
+def console_setup(tmp_path: Path, engine: Engine) -> Iterator[Setup]:
     """The console on its own database and content copy; `engine` (built from the shipped
-    content, which the copy equals) serves until a save reloads."""
+    content, which the copy equals) serves until a save reloads. The database is disposed
+    afterwards (an unclosed SQLite connection is an error under Python 3.13)."""
     content = tmp_path / "content"
     shutil.copytree(PROJECT_ROOT / "content", content)
     settings = Settings(
@@ -54,7 +58,11 @@ def console_setup(tmp_path: Path, engine: Engine) -> Setup:
     upgrade(database)
     live = LiveContent(settings, engine, lambda: build_engine(settings).engine)
     client = TestClient(create_app(settings, database, live), base_url=BASE)
-    return Setup(settings, database, live, client)
+    try:
+        yield Setup(settings, database, live, client)
+    finally:
+        client.close()
+        database.dispose()
 
 
 def link(setup: Setup, editor: str = "Ana") -> str:

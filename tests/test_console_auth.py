@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -40,8 +41,9 @@ FORMS = [
 
 
 @pytest.fixture
-def setup(tmp_path: Path, engine: Engine) -> Setup:
-    return console_setup(tmp_path, engine)
+def setup(tmp_path: Path, engine: Engine) -> Iterator[Setup]:
+    with console_setup(tmp_path, engine) as setup:
+        yield setup
 
 
 @pytest.mark.parametrize("path", PAGES)
@@ -100,9 +102,9 @@ def test_links_are_stored_hashed(setup: Setup) -> None:
 
 
 def test_behind_https_the_cookie_is_secure(tmp_path: Path, engine: Engine) -> None:
-    setup = console_setup(tmp_path, engine)
-    setup.client.base_url = setup.client.base_url.copy_with(scheme="https")
-    response = setup.client.post(link(setup), follow_redirects=False)
+    with console_setup(tmp_path, engine) as setup:
+        setup.client.base_url = setup.client.base_url.copy_with(scheme="https")
+        response = setup.client.post(link(setup), follow_redirects=False)
     assert "secure" in response.headers["set-cookie"].lower()
 
 

@@ -67,20 +67,21 @@ def served(tmp_path_factory: pytest.TempPathFactory, engine: Engine) -> Iterator
     import uvicorn
 
     port = _free_port()
-    setup = console_setup(tmp_path_factory.mktemp("browser"), engine)
-    setup.settings.console_url = f"http://127.0.0.1:{port}"
-    seed_weeks(setup.database, dt.datetime.now(dt.UTC))
-    app = create_app(setup.settings, setup.database, setup.live)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started, "the console did not start"
-    yield setup
-    server.should_exit = True
-    thread.join(timeout=10)
+    with console_setup(tmp_path_factory.mktemp("browser"), engine) as setup:
+        setup.settings.console_url = f"http://127.0.0.1:{port}"
+        seed_weeks(setup.database, dt.datetime.now(dt.UTC))
+        app = create_app(setup.settings, setup.database, setup.live)
+        config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
+        server = uvicorn.Server(config)
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 20
+        while not server.started and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert server.started, "the console did not start"
+        yield setup
+        server.should_exit = True
+        thread.join(timeout=10)
 
 
 @pytest.fixture(scope="module")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -15,8 +16,9 @@ from tests.console_support import Setup, console_setup, seed_usage, sign_in
 
 
 @pytest.fixture
-def setup(tmp_path: Path, engine: Engine) -> Setup:
-    return console_setup(tmp_path, engine)
+def setup(tmp_path: Path, engine: Engine) -> Iterator[Setup]:
+    with console_setup(tmp_path, engine) as setup:
+        yield setup
 
 
 def test_the_dashboard_charts_the_period_without_any_message_text(setup: Setup) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,15 +23,15 @@ QUESTION = "donde me puedo bañar"  # today: "did you mean" center_services, car
 
 
 @pytest.fixture
-def setup(tmp_path: Path, engine: Engine) -> Setup:
-    setup = console_setup(tmp_path, engine)
-    now = dt.datetime.now(dt.UTC)
-    with Session(setup.database) as session, session.begin():
-        session.add(Person(user_id=1, language="es", first_seen=now, last_seen=now))
-        session.flush()
-        for text in (QUESTION, QUESTION + "?", "donde venden chanclas"):
-            session.add(UnansweredQuestion(user_id=1, at=now, language="es", text=text))
-    return setup
+def setup(tmp_path: Path, engine: Engine) -> Iterator[Setup]:
+    with console_setup(tmp_path, engine) as setup:
+        now = dt.datetime.now(dt.UTC)
+        with Session(setup.database) as session, session.begin():
+            session.add(Person(user_id=1, language="es", first_seen=now, last_seen=now))
+            session.flush()
+            for text in (QUESTION, QUESTION + "?", "donde venden chanclas"):
+                session.add(UnansweredQuestion(user_id=1, at=now, language="es", text=text))
+        yield setup
 
 
 def test_groups_show_their_count_and_the_intents_the_bot_hesitated_between(setup: Setup) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from sqlalchemy import Engine as Database
+
 from bot.app import build_engine
 from bot.config import Settings
 from bot.content.loader import ContentError
@@ -30,6 +32,13 @@ def register(parser: argparse.ArgumentParser) -> None:
 
 def handle(args: argparse.Namespace, settings: Settings) -> int:
     database = make_engine(settings.database_url)
+    try:
+        return _serve(args, settings, database)
+    finally:
+        database.dispose()
+
+
+def _serve(args: argparse.Namespace, settings: Settings, database: Database) -> int:
     upgrade(database)
     if args.login_link:
         from bot.console.auth import issue_login_link
