@@ -143,7 +143,7 @@ def seed_weeks(database: Database, now: dt.datetime, days: int = 14) -> None:
         "travel_in_mexico",
     )
     questions = (
-        ("es", "donde me puedo bañar"),
+        ("es", "hay casilleros para guardar mochila"),
         ("es", "donde puedo cargar el celular"),
         ("ht", "kote m ka chaje telefòn mwen"),
         ("fr", "ou je peux charger mon tel"),

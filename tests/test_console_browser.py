@@ -35,7 +35,8 @@ from tests.console_support import Setup, console_setup, seed_weeks
 pytestmark = pytest.mark.browser
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-QUESTION = "donde me puedo bañar"  # how the seeded group of unanswered questions begins
+# How the seeded group of unanswered questions begins.
+QUESTION = "hay casilleros para guardar mochila"
 SHOTS = os.environ.get("CONSOLE_SCREENSHOTS")
 
 
