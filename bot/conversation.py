@@ -82,11 +82,6 @@ class Conversation:
     def mark_unreachable(self, user_id: int) -> None:
         self._store.mark_unreachable(user_id, dt.datetime.now(dt.UTC))
 
-    def claim_update(
-        self, update_id: int, owner: str, now: dt.datetime, stale_before: dt.datetime
-    ) -> UpdateClaim:
-        return self._store.claim_update(update_id, owner, now, stale_before)
-
     def claim_with_state(
         self,
         update_id: int,

@@ -63,7 +63,8 @@ class _Application:
 
 def _claim_again(conversation: Conversation, update_id: int) -> UpdateClaim:
     now = dt.datetime.now(dt.UTC)
-    return conversation.claim_update(update_id, "next", now, now - dt.timedelta(minutes=1))
+    stale_before = now - dt.timedelta(minutes=1)
+    return conversation.claim_with_state(update_id, "next", now, stale_before, None)[0]
 
 
 def test_a_cancelled_update_is_given_back_not_skipped_after_the_restart(
@@ -97,7 +98,8 @@ def test_a_retry_waits_while_a_live_worker_handles_it_and_is_handled_once_it_die
 ) -> None:
     application = _Application("answer")
     now = dt.datetime.now(dt.UTC)
-    assert conversation.claim_update(33, "worker-1", now, now) is UpdateClaim.CLAIMED
+    claim, _ = conversation.claim_with_state(33, "worker-1", now, now, None)
+    assert claim is UpdateClaim.CLAIMED
 
     def deliver(lease: Lease) -> bool:
         update = Update(33)
