@@ -39,7 +39,7 @@ if TYPE_CHECKING:  # scikit-learn is imported only to train (see `fit_danger_mod
     from sklearn.pipeline import FeatureUnion
 
 # Bump when training or features change: every cached danger model is then trained again.
-DANGER_MODEL_VERSION = 5  # 5: kept as plain arrays (bot/understanding/tfidf.py)
+DANGER_MODEL_VERSION = 6  # 6: kept as plain arrays (bot/understanding/tfidf.py)
 # Windows as long as a danger phrase with some words around it, half overlapping so that no
 # phrase is cut in two everywhere. Chosen on tests/data/danger-dev and danger-dev2 (6, 8 and
 # 10 words tried: 8 caught the most there for the fewest false alarms).
@@ -128,7 +128,7 @@ class DangerScorer:
         self.features = features
         self._weights = weights
         self._intercept = intercept
-        self._known = frozenset(word for word in features.parts[0].vocabulary if " " not in word)
+        self._known = frozenset(word for word in features.parts[0].vocabulary() if " " not in word)
 
     @classmethod
     def from_fitted(cls, features: FeatureUnion, model: LogisticRegression) -> DangerScorer:

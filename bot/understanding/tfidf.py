@@ -13,8 +13,7 @@ to scikit-learn's transform and predict_proba on every evaluation message.
 from __future__ import annotations
 
 import re
-import sys
-from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,7 +33,10 @@ class Vectorizer:
     token_pattern: str
     sublinear_tf: bool
     normalise: bool  # l2 norm per row (norm="l2"), or none
-    vocabulary: dict[str, int]
+    # The vocabulary as its terms' UTF-8 bytes, sorted, in one fixed-width array, and each
+    # term's column: a fifth of the memory of a dict of str (77k and 86k terms, two models).
+    terms: np.ndarray
+    columns: np.ndarray
     idf: np.ndarray
 
     @classmethod
@@ -56,6 +58,9 @@ class Vectorizer:
             raise ValueError(f"TF-IDF options not reproduced without scikit-learn: {refused}")
         if fitted.analyzer == "word" and re.compile(fitted.token_pattern).groups > 1:
             raise ValueError("token_pattern with more than one group")
+        vocabulary = sorted((t.encode("utf-8"), i) for t, i in fitted.vocabulary_.items())
+        if any(term.endswith(b"\0") for term, _ in vocabulary):  # fixed-width bytes drop it
+            raise ValueError("a term ending in NUL")
         return cls(
             analyzer=fitted.analyzer,
             ngram_range=tuple(fitted.ngram_range),
@@ -63,14 +68,18 @@ class Vectorizer:
             token_pattern=fitted.token_pattern,
             sublinear_tf=bool(fitted.sublinear_tf),
             normalise=fitted.norm == "l2",
-            # Interned: the two models' vocabularies share most of their strings.
-            vocabulary={sys.intern(str(t)): int(i) for t, i in fitted.vocabulary_.items()},
+            terms=np.array([term for term, _ in vocabulary], dtype=bytes),
+            columns=np.array([i for _, i in vocabulary], dtype=np.int32),
             idf=np.asarray(fitted.idf_, dtype=np.float64),
         )
 
     @property
     def size(self) -> int:
         return len(self.idf)
+
+    def vocabulary(self) -> Iterator[str]:
+        """The terms, in byte order."""
+        return (term.decode("utf-8") for term in self.terms)
 
     def grams(self, text: str) -> list[str]:
         """What scikit-learn's `build_analyzer()` gives for `text`."""
@@ -82,9 +91,19 @@ class Vectorizer:
 
     def row(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         """The non-zero columns of `text`'s row (sorted) and their values."""
-        counts = Counter(i for g in self.grams(text) if (i := self.vocabulary.get(g)) is not None)
-        columns = np.array(sorted(counts), dtype=np.intp)
-        values = np.array([counts[c] for c in columns], dtype=np.float64)
+        width = self.terms.itemsize
+        encoded = [g.encode("utf-8") for g in self.grams(text)]
+        # Longer than every term, or with a NUL at the end, a gram is in no vocabulary (and
+        # would be cut or stripped by the fixed width).
+        keys = np.array(
+            [g for g in encoded if len(g) <= width and not g.endswith(b"\0")],
+            dtype=self.terms.dtype,
+        )
+        found = np.minimum(np.searchsorted(self.terms, keys), len(self.terms) - 1)
+        known = found[self.terms[found] == keys]
+        columns, counts = np.unique(self.columns[known], return_counts=True)
+        columns = columns.astype(np.intp)
+        values = counts.astype(np.float64)
         if self.sublinear_tf:
             values = np.log(values) + 1.0
         values *= self.idf[columns]
