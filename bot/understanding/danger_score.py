@@ -22,8 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
@@ -53,8 +52,10 @@ REGULARISATION = 3.0  # LogisticRegression's C: 1 and 3 tried on the same sets, 
 MIN_KNOWN_WORDS = 2
 
 
-@dataclass(frozen=True)
-class DangerExample:
+class DangerExample(NamedTuple):
+    """One phrase and whether it tells of danger (a named tuple: the training key makes
+    ~11,000 at every start, five times faster than a frozen dataclass)."""
+
     text: str
     lang: str
     danger: bool
