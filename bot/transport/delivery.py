@@ -23,15 +23,12 @@ process dies between sending it and marking the update done (one database commit
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import itertools
 import logging
-import queue
 import secrets
 import threading
 import time
-from concurrent.futures import Future
 from dataclasses import dataclass
 from weakref import WeakValueDictionary
 
@@ -204,58 +201,65 @@ async def _release(conversation: Conversation, update_id: int, owner: str) -> No
         log.warning("claim on update %s not released: %s", update_id, type(exc.orig).__name__)
 
 
+_Ending = tuple[Conversation, int, str, bool, "asyncio.Future[bool]"]
+_Ended = tuple["asyncio.Future[bool]", "bool | Exception"]  # done, or why not
+
+
 class _Endings:
-    """Marks handled updates done, in a thread of its own that never waits behind new claims
-    and commits all the updates waiting at that moment at once: answers sent together (the
-    rate limiter lets them go by the second) are recorded in one transaction, not one after
-    the other. The answer is sent by then, and until this commit a crash would send it
-    again: the sooner, the better."""
+    """Marks handled updates done: all the updates of an event loop waiting at that moment
+    in one commit, in the core's thread (so answers sent together, as the rate limiter lets
+    them go, are one transaction, and one hand-off to the thread and back, not one each).
+    The answer is sent by then, and until this commit a crash would send it again: the
+    sooner, the better; the commit waits at most for the turns already queued before it."""
 
     def __init__(self) -> None:
-        self._waiting: queue.SimpleQueue[tuple[Conversation, int, str, bool, Future[bool]]] = (
-            queue.SimpleQueue()
-        )
-        self._start = threading.Lock()
-        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self._waiting: dict[asyncio.AbstractEventLoop, list[_Ending]] = {}
+        self._flushes: set[asyncio.Task[None]] = set()
 
     async def finish(
         self, conversation: Conversation, update_id: int, owner: str, failed: bool = False
     ) -> bool:
         """True if the update is now done (or `failed`); False if its claim was lost meanwhile."""
-        done: Future[bool] = Future()
-        self._waiting.put((conversation, update_id, owner, failed, done))
-        with self._start:
-            if self._thread is None:
-                self._thread = threading.Thread(
-                    target=self._run, name="update-endings", daemon=True
-                )
-                self._thread.start()
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[bool] = loop.create_future()
+        with self._lock:
+            waiting = self._waiting.setdefault(loop, [])
+            waiting.append((conversation, update_id, owner, failed, done))
+            first = len(waiting) == 1
+        if first:  # else the commit on its way takes this one too
+            flush = loop.create_task(self._flush(loop))
+            self._flushes.add(flush)
+            flush.add_done_callback(self._flushes.discard)
         # Shielded: a shutdown does not stop the mark of an update that was handled.
-        return await asyncio.shield(asyncio.wrap_future(done))
+        return await asyncio.shield(done)
 
-    def _run(self) -> None:
-        while True:
-            batch = [self._waiting.get()]
-            with contextlib.suppress(queue.Empty):
-                while True:
-                    batch.append(self._waiting.get_nowait())
-            by_conversation: dict[Conversation, list[tuple[int, str, bool, Future[bool]]]] = {}
-            for conversation, update_id, owner, failed, done in batch:
-                if done.set_running_or_notify_cancel():
-                    by_conversation.setdefault(conversation, []).append(
-                        (update_id, owner, failed, done)
-                    )
-            for conversation, claims in by_conversation.items():
-                try:
-                    finished = conversation.finish_updates(
-                        [(u, o) for u, o, _, _ in claims], {u for u, _, f, _ in claims if f}
-                    )
-                except Exception as exc:
-                    for *_, done in claims:
-                        done.set_exception(exc)
-                else:
-                    for update_id, *_, done in claims:
-                        done.set_result(update_id in finished)
+    async def _flush(self, loop: asyncio.AbstractEventLoop) -> None:
+        for done, result in await in_core(self._commit, loop):
+            if done.done():
+                continue
+            if isinstance(result, Exception):
+                done.set_exception(result)
+            else:
+                done.set_result(result)
+
+    def _commit(self, loop: asyncio.AbstractEventLoop) -> list[_Ended]:
+        with self._lock:
+            batch = self._waiting.pop(loop, [])
+        by_conversation: dict[Conversation, list[_Ending]] = {}
+        for ending in batch:
+            by_conversation.setdefault(ending[0], []).append(ending)
+        results: list[_Ended] = []
+        for conversation, endings in by_conversation.items():
+            try:
+                finished = conversation.finish_updates(
+                    [(u, o) for _, u, o, _, _ in endings], {u for _, u, _, f, _ in endings if f}
+                )
+            except Exception as exc:
+                results += [(done, exc) for *_, done in endings]
+            else:
+                results += [(done, update_id in finished) for _, update_id, *_, done in endings]
+        return results
 
 
 _ENDINGS = _Endings()
