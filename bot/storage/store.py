@@ -93,9 +93,9 @@ class Store:
         text: str | None,
         outcome: Outcome,
     ) -> None:
-        """Saves the person's state and what was said, in one transaction (Core statements:
-        this runs for every message, and the ORM's unit of work would cost more than the
-        database itself)."""
+        """Saves the person's state and what was said, in the turn's transaction when this
+        thread is in one (see `turn`), else in one of its own (Core statements: this runs for
+        every message, and the ORM's unit of work would cost more than the database itself)."""
         state = outcome.state
         understanding = outcome.understanding
         values = {
