@@ -1,11 +1,15 @@
 """The service between a transport and the engine: load state, handle, store, apply effects
-(a handoff opened or escalated, a message for the operators, a deletion, a rating)."""
+(a handoff opened or escalated, a message for the operators, a deletion, a rating).
+
+A message is one database transaction: the update's claim (see bot/transport/delivery.py),
+the person's state, and the turn's record commit together; the rarer effects (a ticket, a
+deletion) follow in their own."""
 
 from __future__ import annotations
 
 import datetime as dt
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from bot.dialog.engine import Engine
@@ -29,6 +33,22 @@ from bot.storage.store import Store, UpdateClaim
 # The person's state as it was read with the claim of the update being handled (see
 # `Conversation.claim_with_state`): `handle` uses it rather than reading it again.
 CLAIMED_STATE: ContextVar[UserState | None] = ContextVar("claimed_state", default=None)
+
+
+@dataclass
+class PendingClaim:
+    """The claim of the update being handled, left to `Conversation.handle` to take in the
+    transaction of the turn; `found` says what it found once that committed (None: not taken,
+    nothing of the turn was kept)."""
+
+    update_id: int
+    owner: str
+    now: dt.datetime
+    stale_before: dt.datetime
+    found: UpdateClaim | None = field(default=None, compare=False)
+
+
+PENDING_CLAIM: ContextVar[PendingClaim | None] = ContextVar("pending_claim", default=None)
 
 
 class StaffEventKind(StrEnum):
@@ -128,11 +148,43 @@ class Conversation:
         return self._store.load_state(user_id)
 
     def handle(self, incoming: Incoming) -> Turn:
+        """The turn of one event. When the update's claim is pending (PENDING_CLAIM), it is
+        taken in the same transaction; a turn whose update was not claimed (done, another
+        worker's, or retaken: see `PendingClaim.found`) has no replies and changed nothing."""
+        pending = PENDING_CLAIM.get()
+        if pending is not None and pending.found is None:
+            return self._claimed_turn(pending, incoming)
         state = CLAIMED_STATE.get()
         if state is None or state.user_id != incoming.user_id:
             state = self._store.load_state(incoming.user_id)
+        outcome = self._decide(incoming, state)
+        return self._effects(incoming, outcome)
+
+    def _claimed_turn(self, pending: PendingClaim, incoming: Incoming) -> Turn:
+        outcome = None
+        with self._store.turn(
+            pending.update_id, pending.owner, pending.now, pending.stale_before, incoming.user_id
+        ) as (found, state):
+            if found is UpdateClaim.CLAIMED and state is not None:
+                outcome = self._decide(incoming, state)
+        pending.found = found  # committed
+        if outcome is None:
+            return Turn(Outcome((), UserState(incoming.user_id)), ())
+        return self._effects(incoming, outcome)
+
+    def _decide(self, incoming: Incoming, state: UserState) -> Outcome:
+        """The engine's outcome, recorded (in the turn's transaction when there is one)."""
         engine = self.engine  # one version for the whole event, even during a reload
         outcome = engine.handle(incoming, state, desk_open=self._staff_connected)
+        if not outcome.forget:  # what is forgotten is not written first
+            event = incoming.event
+            text = event.text if isinstance(event, TextEvent) else None
+            self._store.record(incoming.user_id, incoming.at, _kind(event), text, outcome)
+        return outcome
+
+    def _effects(self, incoming: Incoming, outcome: Outcome) -> Turn:
+        """The effects on tickets and the person's data, each its own transaction."""
+        event = incoming.event
         replies = outcome.replies
         staff: list[StaffEvent] = []
         if outcome.forget:
@@ -145,9 +197,6 @@ class Conversation:
                 )
             self._store.forget(incoming.user_id)
             return Turn(outcome, replies, tuple(staff))
-        event = incoming.event
-        text = event.text if isinstance(event, TextEvent) else None
-        self._store.record(incoming.user_id, incoming.at, _kind(event), text, outcome)
         lang = as_language(outcome.state.language) or DEFAULT_LANGUAGE
         if outcome.cancel_handoff:
             ticket = self.desk.open_ticket_of(incoming.user_id)

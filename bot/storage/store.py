@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from enum import StrEnum
-from typing import cast
 
-from sqlalchemy import Connection, Engine, Table, delete, insert, or_, select, update
+from sqlalchemy import Connection, Engine, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql import ColumnElement
@@ -30,16 +32,12 @@ from bot.storage.models import (
     UnsentReplies,
 )
 from bot.storage.retention import Purged, purge
+from bot.storage.statements import PROCESSED, hot_statements
 
 # Every table that holds something about a person; /forget empties each of them.
 PERSONAL_TABLES = (
     RelayedMessage, Ticket, ConversationEvent, UnansweredQuestion, UnsentReplies, Person
 )  # fmt: skip
-# The tables every message touches, for Core statements (see `record`).
-PEOPLE, EVENTS, UNANSWERED, PROCESSED = (
-    cast(Table, model.__table__)
-    for model in (Person, ConversationEvent, UnansweredQuestion, ProcessedUpdate)
-)
 # Tables that hold nothing about anyone (a test checks every table is in one list or the other).
 NON_PERSONAL_TABLES = (
     ProcessedUpdate, SendTurn, ConsoleLoginLink, ConsoleSession, ConsoleChange
@@ -61,7 +59,9 @@ class Store:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
-        self._dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
+        self._hot = hot_statements(postgresql if engine.dialect.name == "postgresql" else sqlite)
+        # The transaction of the turn this thread is in (see `turn`), which `record` joins.
+        self._turn = threading.local()
 
     def purge(self, now: dt.datetime, days: int) -> Purged:
         """Deletes message text older than `days` (see bot.storage.retention)."""
@@ -69,7 +69,21 @@ class Store:
 
     def load_state(self, user_id: int) -> UserState:
         with self._engine.connect() as connection:
-            return _state(connection, user_id)
+            return self._state(connection, user_id)
+
+    def _state(self, connection: Connection, user_id: int) -> UserState:
+        """The person's state, with whether a ticket of theirs is open, in one statement."""
+        found = connection.execute(self._hot.state, {"p_user_id": user_id}).first()
+        if found is None:
+            return UserState(user_id=user_id)
+        language, chosen, pending, in_handoff = found
+        return UserState(
+            user_id=user_id,
+            language=as_language(language),
+            language_chosen=bool(chosen),
+            pending=pending,
+            in_handoff=bool(in_handoff),
+        )
 
     def record(
         self,
@@ -79,52 +93,36 @@ class Store:
         text: str | None,
         outcome: Outcome,
     ) -> None:
-        """Saves the person's state and what was said, in one transaction (Core statements:
-        this runs for every message, and the ORM's unit of work would cost more than the
-        database itself)."""
+        """Saves the person's state and what was said, in the turn's transaction when this
+        thread is in one (see `turn`), else in one of its own (Core statements: this runs for
+        every message, and the ORM's unit of work would cost more than the database itself)."""
         state = outcome.state
         understanding = outcome.understanding
-        # Two first messages of a person handled at once (two webhook workers) must not
-        # collide on the new row: that would be an integrity error, which is for good.
-        new = self._dialect.insert(PEOPLE).values(
-            user_id=user_id,
-            language=state.language,
-            language_chosen=state.language_chosen,
-            pending=state.pending,
-            first_seen=at,
-            last_seen=at,
-            unreachable_since=None,
-        )
-        person = new.on_conflict_do_update(
-            index_elements=[PEOPLE.c.user_id],
-            set_={
-                "language": new.excluded.language,
-                "language_chosen": new.excluded.language_chosen,
-                "pending": new.excluded.pending,
-                "last_seen": new.excluded.last_seen,
-                "unreachable_since": None,  # they wrote: they can be reached again
-            },
-        )
-        with self._engine.begin() as connection:
-            connection.execute(person)
-            connection.execute(
-                insert(EVENTS).values(
-                    user_id=user_id,
-                    at=at,
-                    direction="in",
-                    kind=kind,
-                    language=understanding.language if understanding else state.language,
-                    intent=understanding.intent if understanding else None,
-                    confidence=understanding.confidence if understanding else None,
-                    text=text,
-                )
-            )
+        values = {
+            "p_user_id": user_id,
+            "p_at": at,
+            "p_language": state.language,
+            "p_language_chosen": state.language_chosen,
+            "p_pending": state.pending,
+        }
+        event = {
+            "p_user_id": user_id,
+            "p_at": at,
+            "p_kind": kind,
+            "p_language": understanding.language if understanding else state.language,
+            "p_intent": understanding.intent if understanding else None,
+            "p_confidence": understanding.confidence if understanding else None,
+            "p_text": text,
+        }
+        with self._transaction() as connection:
+            connection.execute(self._hot.person, values)
+            connection.execute(self._hot.event, event)
             if outcome.unanswered and text:
                 connection.execute(
-                    insert(UNANSWERED).values(
-                        user_id=user_id, at=at, language=state.language or "", text=text
-                    )
-                )
+                    self._hot.unanswered,
+                    {"p_user_id": user_id, "p_at": at, "p_language": state.language or "",
+                     "p_text": text},
+                )  # fmt: skip
 
     def mark_unreachable(self, user_id: int, now: dt.datetime) -> None:
         """The person blocked the bot: remembered, so nobody keeps retrying."""
@@ -151,38 +149,66 @@ class Store:
         user_id: int | None = None,
     ) -> tuple[UpdateClaim, UserState | None]:
         """`claim_update`, and, when the caller may handle the update, the state of the
-        person it is from (`user_id`), read in the same transaction: one round trip to the
-        database less for every message."""
-        row = PROCESSED.c.update_id == update_id
-        claim = self._dialect.insert(PROCESSED).values(
-            update_id=update_id, at=now, state=HANDLING, claimed_at=now, owner=owner
-        )
+        person it is from (`user_id`), read in the same transaction."""
         with self._engine.begin() as connection:
-            first = claim.on_conflict_do_nothing().returning(PROCESSED.c.update_id)
-            if connection.execute(first).first() is not None:  # (rowcount: -1 on psycopg)
-                found = UpdateClaim.CLAIMED
-            else:
-                taken = connection.execute(
-                    update(PROCESSED)
-                    .where(
-                        row,
-                        PROCESSED.c.state == HANDLING,
-                        or_(
-                            PROCESSED.c.claimed_at.is_(None),
-                            PROCESSED.c.claimed_at < stale_before,
-                        ),
-                    )
-                    .values(claimed_at=now, owner=owner)
-                )
-                if _rowcount(taken) == 1:
-                    found = UpdateClaim.RETAKEN
-                else:
-                    state = connection.scalar(select(PROCESSED.c.state).where(row))
-                    # Not done: another worker holds it (or gave it back a moment ago).
-                    return (
-                        UpdateClaim.DONE if state in (DONE, FAILED) else UpdateClaim.BUSY
-                    ), None
-            return found, None if user_id is None else _state(connection, user_id)
+            return self._claim(connection, update_id, owner, now, stale_before, user_id)
+
+    @contextmanager
+    def turn(
+        self,
+        update_id: int,
+        owner: str,
+        now: dt.datetime,
+        stale_before: dt.datetime,
+        user_id: int,
+    ) -> Iterator[tuple[UpdateClaim, UserState | None]]:
+        """`claim_with_state`, and what the block records (`record`, in the same thread), in
+        one transaction: one commit for each message. Nothing of it is kept if the block
+        raises. The block must not write through another connection (on SQLite it would
+        wait for this transaction's lock)."""
+        with self._engine.begin() as connection:
+            found = self._claim(connection, update_id, owner, now, stale_before, user_id)
+            self._turn.connection = connection
+            try:
+                yield found
+            finally:
+                self._turn.connection = None
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Connection]:
+        """The turn's transaction when this thread is in one, else a transaction of its own."""
+        held: Connection | None = getattr(self._turn, "connection", None)
+        if held is not None:
+            yield held
+            return
+        with self._engine.begin() as connection:
+            yield connection
+
+    def _claim(
+        self,
+        connection: Connection,
+        update_id: int,
+        owner: str,
+        now: dt.datetime,
+        stale_before: dt.datetime,
+        user_id: int | None,
+    ) -> tuple[UpdateClaim, UserState | None]:
+        hot = self._hot
+        values = {
+            "p_update_id": update_id,
+            "p_owner": owner,
+            "p_now": now,
+            "p_stale_before": stale_before,
+        }
+        if connection.execute(hot.claim, values).first() is not None:  # (rowcount: -1 on psycopg)
+            found = UpdateClaim.CLAIMED
+        elif _rowcount(connection.execute(hot.retake, values)) == 1:
+            found = UpdateClaim.RETAKEN
+        else:
+            state = connection.scalar(hot.claim_state, values)
+            # Not done: another worker holds it (or gave it back a moment ago).
+            return (UpdateClaim.DONE if state in (DONE, FAILED) else UpdateClaim.BUSY), None
+        return found, None if user_id is None else self._state(connection, user_id)
 
     def renew_update(self, update_id: int, owner: str, now: dt.datetime) -> bool:
         """Keeps a claim alive while its update is being handled; False if it was lost."""
@@ -203,16 +229,22 @@ class Store:
     ) -> set[int]:
         """`finish_update` for several (update, owner) claims in one commit, those in `failed`
         marked as failed; the updates whose claim was still held."""
-        finished = set()
-        with self._engine.begin() as connection:
-            for update_id, owner in claims:
-                state = FAILED if update_id in failed else DONE
-                result = connection.execute(
-                    update(PROCESSED).where(*self._held(update_id, owner)).values(state=state)
+        with self._transaction() as connection:
+            return {
+                update_id
+                for update_id, owner in claims
+                if _rowcount(
+                    connection.execute(
+                        self._hot.finish,
+                        {
+                            "p_update_id": update_id,
+                            "p_owner": owner,
+                            "p_state": FAILED if update_id in failed else DONE,
+                        },
+                    )
                 )
-                if _rowcount(result) == 1:
-                    finished.add(update_id)
-        return finished
+                == 1
+            }
 
     def release_update(self, update_id: int, owner: str) -> None:
         """Handling failed or was interrupted: the next delivery takes the update again
@@ -264,30 +296,6 @@ class Store:
     def session(self) -> Session:
         """A session for tests and reports that need a direct look."""
         return self._sessions()
-
-
-def _state(connection: Connection, user_id: int) -> UserState:
-    """The person's state, with whether a ticket of theirs is open, in one statement."""
-    open_ticket = (
-        select(Ticket.id)
-        .where(Ticket.user_id == user_id, Ticket.status.in_(("waiting", "claimed")))
-        .exists()
-    )
-    found = connection.execute(
-        select(PEOPLE.c.language, PEOPLE.c.language_chosen, PEOPLE.c.pending, open_ticket).where(
-            PEOPLE.c.user_id == user_id
-        )
-    ).first()
-    if found is None:
-        return UserState(user_id=user_id)
-    language, chosen, pending, in_handoff = found
-    return UserState(
-        user_id=user_id,
-        language=as_language(language),
-        language_chosen=bool(chosen),
-        pending=pending,
-        in_handoff=bool(in_handoff),
-    )
 
 
 def _rowcount(result: object) -> int:

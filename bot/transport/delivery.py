@@ -1,6 +1,9 @@
 """Handling one update exactly once, whichever way it arrived (webhook or long polling).
 
-The update is claimed in the database first, then handled, then marked done. A retry or a
+The update is claimed in the database first, then handled, then marked done. A private
+message, the most of them, is claimed in the transaction of its turn (bot/conversation.py:
+claim, the person's state and the turn's record commit together); any other update is
+claimed on its own before it is handled. A retry or a
 second worker skips a done update, and waits (answers "later") while another worker's claim
 on it is alive. A claim is alive while its worker renews it: one that died (kill -9, a lost
 machine) stops renewing, and after the lease its update may be taken again; the single
@@ -20,40 +23,32 @@ process dies between sending it and marking the update done (one database commit
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
-import functools
 import itertools
 import logging
-import queue
 import secrets
 import threading
 import time
-from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, TypeVar
 from weakref import WeakValueDictionary
 
 from sqlalchemy.exc import DBAPIError
 from telegram import Update
 from telegram.ext import Application
 
-from bot.conversation import CLAIMED_STATE, Conversation
+from bot.conversation import CLAIMED_STATE, PENDING_CLAIM, Conversation, PendingClaim
 from bot.storage.store import UpdateClaim
+from bot.transport.core_thread import in_core
 from bot.transport.handlers import HANDLING_FAILED, RETAKEN, RETRY_LATER, UNSTORABLE
 from bot.transport.metrics import Metrics
 
 log = logging.getLogger(__name__)
-# The claims' own threads, off the default pool where the engine works.
-_CLAIMS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="update-claims")
 LEASE_SECONDS = 5.0  # renewed every third of that, so only a dead worker loses its claim
 # Updates handled at once by one process. A batch of 100 handled all together only makes
 # them wait for each other (the core's work shares one interpreter) and opens as many
 # connections as replies; a few at a time keep the network and the threads busy, and stay
 # within the HTTP pool (bot/transport/app.py).
 CONCURRENT_UPDATES = 4
-T = TypeVar("T")
 # A claim's owner: this process's random half and a count (os.urandom is a system call,
 # slow on some virtual machines, and only needs to make processes unlike one another).
 _PROCESS = secrets.token_hex(8)
@@ -91,20 +86,27 @@ async def handle_once(
     update_id = update.update_id
     now = dt.datetime.now(dt.UTC)
     chat = update.effective_chat
-    person = update.effective_user if chat is not None and chat.type == "private" else None
-    try:
-        claim, state = await _bookkeeping(
-            conversation.claim_with_state,
-            update_id,
-            owner,
-            now,
-            lease.stale_before(now),
-            person.id if person is not None else None,
-        )
-    except DBAPIError as exc:
-        log.error("database unreachable: %s", type(exc.orig).__name__)
-        metrics.updates.labels("retry").inc()
-        return False
+    private = chat is not None and chat.type == "private"
+    person = update.effective_user if private else None
+    pending = None
+    claim, state = UpdateClaim.CLAIMED, None
+    if private and update.effective_message is not None and update.callback_query is None:
+        # Answered by Handlers.on_message: claimed in the transaction of its turn.
+        pending = PendingClaim(update_id, owner, now, lease.stale_before(now))
+    else:
+        try:
+            claim, state = await in_core(
+                conversation.claim_with_state,
+                update_id,
+                owner,
+                now,
+                lease.stale_before(now),
+                person.id if person is not None else None,
+            )
+        except DBAPIError as exc:
+            log.error("database unreachable: %s", type(exc.orig).__name__)
+            metrics.updates.labels("retry").inc()
+            return False
     if claim is UpdateClaim.DONE:
         metrics.updates.labels("duplicate").inc()
         return True
@@ -116,6 +118,7 @@ async def handle_once(
     retaken = RETAKEN.set(claim is UpdateClaim.RETAKEN)
     retry = RETRY_LATER.set(True)
     claimed_state = CLAIMED_STATE.set(state)
+    pending_claim = PENDING_CLAIM.set(pending)
     keeper = asyncio.create_task(_renew(conversation, update_id, owner, lease.seconds / 3))
     try:
         await application.process_update(update)
@@ -133,10 +136,21 @@ async def handle_once(
         RETAKEN.reset(retaken)
         RETRY_LATER.reset(retry)
         CLAIMED_STATE.reset(claimed_state)
+        PENDING_CLAIM.reset(pending_claim)
     if again:
         await _release(conversation, update_id, owner)
         metrics.updates.labels("retry").inc()
         return False
+    if pending is not None:
+        found = pending.found or await _claim_after(conversation, pending, metrics)
+        if found is None:
+            return False
+        if found is UpdateClaim.DONE:
+            metrics.updates.labels("duplicate").inc()
+            return True
+        if found is UpdateClaim.BUSY:
+            metrics.updates.labels("busy").inc()
+            return False
     try:
         if not await _ENDINGS.finish(conversation, update_id, owner, unstorable):
             log.warning("update %s: its claim expired while it was handled", update_id)
@@ -147,11 +161,33 @@ async def handle_once(
     return True
 
 
+async def _claim_after(
+    conversation: Conversation, pending: PendingClaim, metrics: Metrics
+) -> UpdateClaim | None:
+    """The claim of an update whose handling took none: there was nothing to answer, or the
+    turn failed for good (its transaction undone) after the person got the apology. None if
+    the database cannot be reached (the update comes again)."""
+    try:
+        found, _ = await in_core(
+            conversation.claim_with_state,
+            pending.update_id,
+            pending.owner,
+            pending.now,
+            pending.stale_before,
+            None,
+        )
+    except DBAPIError as exc:
+        log.error("database unreachable: %s", type(exc.orig).__name__)
+        metrics.updates.labels("retry").inc()
+        return None
+    return found
+
+
 async def _renew(conversation: Conversation, update_id: int, owner: str, every: float) -> None:
     while True:
         await asyncio.sleep(every)
         try:
-            await _bookkeeping(conversation.renew_update, update_id, owner)
+            await in_core(conversation.renew_update, update_id, owner)
         except DBAPIError as exc:
             log.warning("claim on update %s not renewed: %s", update_id, type(exc.orig).__name__)
 
@@ -160,70 +196,70 @@ async def _release(conversation: Conversation, update_id: int, owner: str) -> No
     """Gives the update back; shielded, so a second cancellation does not stop it halfway.
     If the database is down, the claim simply expires."""
     try:
-        await asyncio.shield(_bookkeeping(conversation.release_update, update_id, owner))
+        await asyncio.shield(in_core(conversation.release_update, update_id, owner))
     except DBAPIError as exc:
         log.warning("claim on update %s not released: %s", update_id, type(exc.orig).__name__)
 
 
-async def _bookkeeping(call: Callable[..., T], *args: Any) -> T:
-    """Runs a claim's database call off the event loop, in the claims' threads."""
-    return await asyncio.get_running_loop().run_in_executor(
-        _CLAIMS, functools.partial(call, *args)
-    )
+_Ending = tuple[Conversation, int, str, bool, "asyncio.Future[bool]"]
+_Ended = tuple["asyncio.Future[bool]", "bool | Exception"]  # done, or why not
 
 
 class _Endings:
-    """Marks handled updates done, in a thread of its own that never waits behind new claims
-    and commits all the updates waiting at that moment at once: answers sent together (the
-    rate limiter lets them go by the second) are recorded in one transaction, not one after
-    the other. The answer is sent by then, and until this commit a crash would send it
-    again: the sooner, the better."""
+    """Marks handled updates done: all the updates of an event loop waiting at that moment
+    in one commit, in the core's thread (so answers sent together, as the rate limiter lets
+    them go, are one transaction, and one hand-off to the thread and back, not one each).
+    The answer is sent by then, and until this commit a crash would send it again: the
+    sooner, the better; the commit waits at most for the turns already queued before it."""
 
     def __init__(self) -> None:
-        self._waiting: queue.SimpleQueue[tuple[Conversation, int, str, bool, Future[bool]]] = (
-            queue.SimpleQueue()
-        )
-        self._start = threading.Lock()
-        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self._waiting: dict[asyncio.AbstractEventLoop, list[_Ending]] = {}
+        self._flushes: set[asyncio.Task[None]] = set()
 
     async def finish(
         self, conversation: Conversation, update_id: int, owner: str, failed: bool = False
     ) -> bool:
         """True if the update is now done (or `failed`); False if its claim was lost meanwhile."""
-        done: Future[bool] = Future()
-        self._waiting.put((conversation, update_id, owner, failed, done))
-        with self._start:
-            if self._thread is None:
-                self._thread = threading.Thread(
-                    target=self._run, name="update-endings", daemon=True
-                )
-                self._thread.start()
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[bool] = loop.create_future()
+        with self._lock:
+            waiting = self._waiting.setdefault(loop, [])
+            waiting.append((conversation, update_id, owner, failed, done))
+            first = len(waiting) == 1
+        if first:  # else the commit on its way takes this one too
+            flush = loop.create_task(self._flush(loop))
+            self._flushes.add(flush)
+            flush.add_done_callback(self._flushes.discard)
         # Shielded: a shutdown does not stop the mark of an update that was handled.
-        return await asyncio.shield(asyncio.wrap_future(done))
+        return await asyncio.shield(done)
 
-    def _run(self) -> None:
-        while True:
-            batch = [self._waiting.get()]
-            with contextlib.suppress(queue.Empty):
-                while True:
-                    batch.append(self._waiting.get_nowait())
-            by_conversation: dict[Conversation, list[tuple[int, str, bool, Future[bool]]]] = {}
-            for conversation, update_id, owner, failed, done in batch:
-                if done.set_running_or_notify_cancel():
-                    by_conversation.setdefault(conversation, []).append(
-                        (update_id, owner, failed, done)
-                    )
-            for conversation, claims in by_conversation.items():
-                try:
-                    finished = conversation.finish_updates(
-                        [(u, o) for u, o, _, _ in claims], {u for u, _, f, _ in claims if f}
-                    )
-                except Exception as exc:
-                    for *_, done in claims:
-                        done.set_exception(exc)
-                else:
-                    for update_id, *_, done in claims:
-                        done.set_result(update_id in finished)
+    async def _flush(self, loop: asyncio.AbstractEventLoop) -> None:
+        for done, result in await in_core(self._commit, loop):
+            if done.done():
+                continue
+            if isinstance(result, Exception):
+                done.set_exception(result)
+            else:
+                done.set_result(result)
+
+    def _commit(self, loop: asyncio.AbstractEventLoop) -> list[_Ended]:
+        with self._lock:
+            batch = self._waiting.pop(loop, [])
+        by_conversation: dict[Conversation, list[_Ending]] = {}
+        for ending in batch:
+            by_conversation.setdefault(ending[0], []).append(ending)
+        results: list[_Ended] = []
+        for conversation, endings in by_conversation.items():
+            try:
+                finished = conversation.finish_updates(
+                    [(u, o) for _, u, o, _, _ in endings], {u for _, u, _, f, _ in endings if f}
+                )
+            except Exception as exc:
+                results += [(done, exc) for *_, done in endings]
+            else:
+                results += [(done, update_id in finished) for _, update_id, *_, done in endings]
+        return results
 
 
 _ENDINGS = _Endings()

@@ -21,14 +21,16 @@ from telegram.ext import (
     filters,
 )
 
-from bot.conversation import Conversation, StaffEventKind
+from bot.conversation import PENDING_CLAIM, Conversation, StaffEventKind
 from bot.dialog import notices
 from bot.dialog.events import CommandEvent, Incoming
 from bot.i18n import UiText
 from bot.languages import DEFAULT_LANGUAGE, as_language
 from bot.storage.errors import is_permanent
+from bot.storage.store import UpdateClaim
 from bot.transport import replies
 from bot.transport.background import describe
+from bot.transport.core_thread import in_core
 from bot.transport.metrics import Metrics
 from bot.transport.replies import Call, calls_for, make, send_replies
 from bot.transport.staff import STAFF_COMMANDS, StaffDesk, acknowledge
@@ -134,7 +136,7 @@ class Handlers:
         user = update.effective_user
         lang = as_language(user.language_code if user else None) or DEFAULT_LANGUAGE
         try:
-            state = await asyncio.to_thread(self._conversation.state_of, user.id) if user else None
+            state = await in_core(self._conversation.state_of, user.id) if user else None
             lang = state.language if state and state.language else lang
         except Exception:  # the database may be what failed
             log.warning("could not read the person's language for the error notice")
@@ -151,14 +153,18 @@ class Handlers:
                 "staff command outside the staff group ignored (user %s)", incoming.user_id
             )
             return
-        if RETAKEN.get():
-            unsent = await asyncio.to_thread(self._conversation.unsent, update.update_id)
-            if unsent is not None:  # the turn was handled: only its unsent replies are left
-                calls = [Call.from_json(c) for c in json.loads(unsent)]
-                await self._send(context.bot, update.update_id, incoming.user_id, calls)
-                await asyncio.to_thread(self._conversation.drop_unsent, update.update_id)
+        if RETAKEN.get() and await self._send_unsent(context.bot, update.update_id, incoming):
+            return
+        turn = await in_core(self._conversation.handle, incoming)
+        pending = PENDING_CLAIM.get()
+        if pending is not None and pending.found is not UpdateClaim.CLAIMED:
+            # Not this worker's to answer (done, or being answered), or an earlier attempt
+            # failed or died: it may have left replies unsent, which are all that is left.
+            if pending.found is not UpdateClaim.RETAKEN:
                 return
-        turn = await asyncio.to_thread(self._conversation.handle, incoming)
+            if await self._send_unsent(context.bot, update.update_id, incoming):
+                return
+            turn = await in_core(self._conversation.handle, incoming)
         calls = calls_for(chat.id, turn.replies)
         await self._send(context.bot, update.update_id, incoming.user_id, calls)
         understood = turn.outcome.understanding
@@ -187,6 +193,17 @@ class Handlers:
                 )  # fmt: skip
                 await send_replies(context.bot, chat.id, (notice,))
 
+    async def _send_unsent(self, bot: Bot, update_id: int, incoming: Incoming) -> bool:
+        """Sends what an earlier attempt at the update left unsent; False if it left nothing
+        (the turn itself was not handled then)."""
+        unsent = await in_core(self._conversation.unsent, update_id)
+        if unsent is None:
+            return False
+        calls = [Call.from_json(c) for c in json.loads(unsent)]
+        await self._send(bot, update_id, incoming.user_id, calls)
+        await in_core(self._conversation.drop_unsent, update_id)
+        return True
+
     async def _send(self, bot: Bot, update_id: int, user_id: int, calls: list[Call]) -> None:
         """Sends the calls in order. When Telegram fails on one (down, or flood control past
         its deadline), it and those after it are kept for the update's retry, which sends
@@ -198,15 +215,13 @@ class Handlers:
                 await make(bot, call, give_up_at)
             except Forbidden:
                 log.info("person %s blocked the bot: marked unreachable", user_id)
-                await asyncio.to_thread(self._conversation.mark_unreachable, user_id)
+                await in_core(self._conversation.mark_unreachable, user_id)
                 return
             except TelegramError as exc:
                 if _passes(exc):
                     unsent = json.dumps([c.to_json() for c in calls[number:]])
                     try:
-                        await asyncio.to_thread(
-                            self._conversation.keep_unsent, update_id, user_id, unsent
-                        )
+                        await in_core(self._conversation.keep_unsent, update_id, user_id, unsent)
                     except DBAPIError as db_error:  # the retry will answer afresh
                         log.error("unsent replies not kept: %s", describe(db_error))
                 raise
