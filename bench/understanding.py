@@ -262,6 +262,7 @@ def ablation_table() -> None:
         "typos from 6 letters (not 4)": build(MIN_CORRECTABLE=6),
         "no lexicons": lambda: Reader(dataclasses.replace(catalog, lexicons={})),
         "no place entities": lambda: Reader(catalog, places=False),
+        "no unknown-word marker": build(Extras(unknown_words=False)),
         "no small-talk composition": build(Extras(small_talk=False)),
         "small-talk share 0.15 (not 0.3)": build(SMALL_TALK_SHARE=0.15),
         "small-talk share 0.5 (not 0.3)": build(SMALL_TALK_SHARE=0.5),

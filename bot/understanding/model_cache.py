@@ -36,7 +36,7 @@ from bot.understanding.normalize import Normalizer
 log = logging.getLogger(__name__)
 
 # Bump when training or features change: every cached model is then trained again.
-MODEL_VERSION = 4
+MODEL_VERSION = 5
 KEPT = 4  # newest models of each kind kept in the folder; older ones are removed
 
 Model = TypeVar("Model")
