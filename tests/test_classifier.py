@@ -7,13 +7,14 @@ import threading
 from pathlib import Path
 
 import pytest
+from sklearn.svm import LinearSVC
 
 from bot.app import build_engine
 from bot.config import PROJECT_ROOT, Settings
 from bot.content.catalog import Catalog
 from bot.dialog.engine import Engine
 from bot.live import LiveContent
-from bot.understanding.classifier import ALL_EXTRAS, IntentClassifier
+from bot.understanding.classifier import ALL_EXTRAS, IntentClassifier, labelled_examples
 from bot.understanding.evaluation import read_examples
 from bot.understanding.model_cache import ModelCache, training_key
 from bot.understanding.normalize import Normalizer
@@ -64,6 +65,25 @@ def test_the_cache_key_follows_examples_not_answers(catalog: Catalog) -> None:
         **catalog.intents, intent.id: intent.model_copy(update={"examples": examples}),
     })  # fmt: skip
     assert training_key(more, ALL_EXTRAS) != key
+
+
+def test_training_fits_the_svm_three_times_whatever_the_content(
+    catalog: Catalog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Training time is what grows with the content: the temperature's folds cost two fits
+    of half the examples, then one fit on all of them."""
+    sizes: list[int] = []
+    fit = LinearSVC.fit
+
+    def counted(self: LinearSVC, matrix: object, *args: object, **kwargs: object) -> LinearSVC:
+        sizes.append(matrix.shape[0])  # type: ignore[attr-defined]
+        return fit(self, matrix, *args, **kwargs)
+
+    monkeypatch.setattr(LinearSVC, "fit", counted)
+    examples = labelled_examples(catalog)[::10]
+    IntentClassifier.fit(examples, {"greeting", "thanks"}, Normalizer(catalog.lexicons))
+    assert len(sizes) == 3
+    assert sum(sizes[:2]) == sizes[2]
 
 
 def test_an_unwritable_cache_folder_still_gives_a_model(catalog: Catalog, tmp_path: Path) -> None:

@@ -36,7 +36,7 @@ from bot.understanding.normalize import Normalizer
 log = logging.getLogger(__name__)
 
 # Bump when training or features change: every cached model is then trained again.
-MODEL_VERSION = 6  # 6: kept as plain arrays (bot/understanding/tfidf.py)
+MODEL_VERSION = 7  # 6: kept as plain arrays (bot/understanding/tfidf.py); 7: two folds
 KEPT = 4  # newest models of each kind kept in the folder; older ones are removed
 
 Model = TypeVar("Model")
