@@ -128,8 +128,9 @@ class LocalTelegram(EmulatorClient):
     `EmulatorClient` methods, and each user action (a message, a press, an edit, a member
     change) is delivered at once through the bot's delivery path (`handle_once`, as from the
     webhook) as a real `Update`. When the action returns, the bot has made every Bot API call
-    it will make about it, so what did not happen is asserted on what was recorded, at once
-    (`wait_for_messages(chat, timeout=0)` raises when nothing came), never by waiting."""
+    it will make about it, so what did not happen is asserted on what was recorded, at once:
+    every wait (`wait_for_messages`, `callback_answer`...) is given no time at all, and
+    raises when what it waits for did not come."""
 
     def __init__(self, settings: Settings, parts: Parts, database: Database) -> None:
         """`settings` say the rest (a staff group, working hours); a staff group is created
@@ -176,6 +177,8 @@ class LocalTelegram(EmulatorClient):
             match = pattern.match(path)
             if http_method == method and match:
                 args: JSON = {key: str(value) for key, value in (params or {}).items()}
+                if "timeout" in args:  # the bot is done already: waiting changes nothing
+                    args["timeout"] = "0"
                 args.update(json or {})
                 args.update(match.groupdict())
                 try:
