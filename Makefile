@@ -11,9 +11,11 @@ MO_FILES := $(patsubst %.po,%.mo,$(wildcard locales/*/LC_MESSAGES/messages.po))
 run: $(STAMP) $(MO_FILES)
 	$(BIN)/migrant-bot run --chat-without-token
 
-## test: set everything up and run the whole test suite
+## test: set everything up and run the whole test suite (on every core: pytest-xdist)
+# One test file per worker at a time (--dist loadfile): a module's fixtures (a bot process, an
+# emulator) stay in one process; each worker empties a PostgreSQL database of its own.
 test: $(STAMP) $(MO_FILES) chromium
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto --dist loadfile
 
 # The console's browser tests drive Debian's chromium (Playwright comes with the dev extras):
 # installed here when missing and possible (root with apt-get); else they are skipped and say

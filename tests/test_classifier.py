@@ -25,29 +25,44 @@ REPORT_SETS = [
 ]
 
 
+def _training_gives(model: IntentClassifier, monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """Training returns the session's model at once (training itself is tested by every
+    answer): the list grows by one each time the cache asked for training."""
+    trained: list[object] = []
+
+    def train(*args: object, **kwargs: object) -> IntentClassifier:
+        trained.append(args)
+        return model
+
+    monkeypatch.setattr(IntentClassifier, "train", train)
+    return trained
+
+
 def test_a_cached_model_is_loaded_not_trained_again(
-    catalog: Catalog, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    catalog: Catalog, engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     normalizer = Normalizer(catalog.lexicons)
     cache = ModelCache(tmp_path)
+    trained = _training_gives(engine.reader.classifier, monkeypatch)
     first = cache.load_or_train(catalog, normalizer)
-    assert len(list(tmp_path.glob("intents-*.pickle"))) == 1
-
-    def no_training(*args: object, **kwargs: object) -> IntentClassifier:
-        raise AssertionError("trained again although the model is cached")
-
-    monkeypatch.setattr(IntentClassifier, "train", no_training)
+    assert len(trained) == 1 and len(list(tmp_path.glob("intents-*.pickle"))) == 1
     again = cache.load_or_train(catalog, normalizer)
+    assert len(trained) == 1, "trained again although the model is cached"
+    assert again is not first  # read back from the file
     assert again.rank("donde esta la comar", "es") == first.rank("donde esta la comar", "es")
 
 
-def test_an_unreadable_cached_model_is_trained_again(catalog: Catalog, tmp_path: Path) -> None:
+def test_an_unreadable_cached_model_is_trained_again(
+    catalog: Catalog, engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     normalizer = Normalizer(catalog.lexicons)
     cache = ModelCache(tmp_path)
+    trained = _training_gives(engine.reader.classifier, monkeypatch)
     cache.load_or_train(catalog, normalizer)
     (path,) = tmp_path.glob("intents-*.pickle")
     path.write_bytes(b"half a file")
     classifier = cache.load_or_train(catalog, normalizer)
+    assert len(trained) == 2
     assert classifier.rank("que es cbp one", "es")[0][0] == "cbp_one_about"
     assert path.stat().st_size > 1000  # written whole again
 
@@ -86,11 +101,15 @@ def test_training_fits_the_svm_three_times_whatever_the_content(
     assert sum(sizes[:2]) == sizes[2]
 
 
-def test_an_unwritable_cache_folder_still_gives_a_model(catalog: Catalog, tmp_path: Path) -> None:
+def test_an_unwritable_cache_folder_still_gives_a_model(
+    catalog: Catalog, engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     blocked = tmp_path / "file-not-folder"
     blocked.write_text("")
     cache = ModelCache(blocked / "models")
+    trained = _training_gives(engine.reader.classifier, monkeypatch)
     classifier = cache.load_or_train(catalog, Normalizer(catalog.lexicons))
+    assert len(trained) == 1
     assert classifier.rank("hello", "en")[0][0] == "greeting"
 
 
@@ -137,11 +156,12 @@ def test_no_greeting_or_thanks_is_answered_as_a_question_with_high_confidence(
         assert not (substantive and reading.confidence >= 0.9), (example.text, reading.intent)
 
 
-def test_the_old_model_answers_while_a_content_edit_retrains(
+def test_the_old_engine_answers_while_a_content_edit_is_built(
     engine: Engine, settings: Settings, content_copy: Path
 ) -> None:
-    """A reload builds (and trains) the new engine before it swaps: until then the one in use
-    is the old one, whole. The transport runs reloads in a worker thread."""
+    """A reload builds the new engine (training it when examples changed) before it swaps:
+    until then the one in use is the old one, whole. The transport runs reloads in a worker
+    thread. The edit here is an answer's wording, so the build loads the session's models."""
     started, release = threading.Event(), threading.Event()
     new_engine: list[Engine] = []
 
@@ -154,15 +174,15 @@ def test_the_old_model_answers_while_a_content_edit_retrains(
     local = settings.model_copy(update={"content_dir": content_copy})
     live = LiveContent(local, engine, slow_build)
     file = content_copy / "intents" / "cbp_one.yaml"
-    edited = file.read_text("utf-8").replace(
-        "    - que es cbp one\n", "    - que es cbp one\n    - cbp one que es eso\n", 1
-    )
-    file.write_text(edited, "utf-8")
+    old = "CBP One era una aplicación del gobierno"
+    file.write_text(file.read_text("utf-8").replace(old, "CBP One (editado) era una", 1), "utf-8")
     worker = threading.Thread(target=live.reload)
     worker.start()
     assert started.wait(60)
     assert live.engine is engine
     assert live.engine.reader.read("que es cbp one", None).intent == "cbp_one_about"
+    assert old in (live.engine.answer_text("cbp_one_about", "es") or "")
     release.set()
     worker.join(120)
     assert live.engine is new_engine[0] and live.engine is not engine
+    assert "(editado)" in (live.engine.answer_text("cbp_one_about", "es") or "")

@@ -52,20 +52,23 @@ def test_windows_cover_every_word_of_a_long_message() -> None:
 
 
 def test_a_cached_danger_score_is_loaded_not_trained_again(
-    catalog: Catalog, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    catalog: Catalog, scorer: DangerScorer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     normalizer = Normalizer(catalog.lexicons)
     cache = ModelCache(tmp_path)
+    trained: list[object] = []
+
+    def train(*args: object, **kwargs: object) -> DangerScorer:
+        trained.append(args)  # the session's score at once: training is tested by its use
+        return scorer
+
+    monkeypatch.setattr(DangerScorer, "train", train)
     first = danger_score.load_or_train(catalog, normalizer, cache)
-    assert len(list(tmp_path.glob("danger-*.pickle"))) == 1
-
-    def no_training(*args: object, **kwargs: object) -> DangerScorer:
-        raise AssertionError("trained again although the danger score is cached")
-
-    monkeypatch.setattr(DangerScorer, "train", no_training)
+    assert len(trained) == 1 and len(list(tmp_path.glob("danger-*.pickle"))) == 1
     again = danger_score.load_or_train(catalog, normalizer, cache)
+    assert len(trained) == 1, "trained again although the danger score is cached"
     words = normalizer.tokens("me quieren matar", "es")
-    assert again.score(words) == first.score(words)
+    assert again is not first and again.score(words) == first.score(words)
 
 
 def test_the_danger_score_key_follows_expressions_not_answers(catalog: Catalog) -> None:

@@ -1,5 +1,7 @@
-"""Handoff end to end: the real bot process, a person in a private chat and operators in a
-forum supergroup of the Bot API emulator."""
+"""Handoff end to end: a person in a private chat and operators in a forum supergroup, with
+real `Update` objects through the bot's delivery path and the Bot API emulator in the same
+thread (tests/inprocess.py); and the smoke test of the real `migrant-bot run` process: a
+handoff across a restart, over HTTP."""
 
 from __future__ import annotations
 
@@ -8,52 +10,28 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine as Database
+from sqlalchemy import text
 
+from bot.app import Parts
 from bot.config import PROJECT_ROOT, Settings
 from bot.content.loader import load_catalog
+from bot.storage.database import make_engine
 from tests.dialog import shown_answer
 from tests.emulator.client import EmulatorClient, run_emulator
+from tests.inprocess import LocalTelegram
 
 CATALOG = load_catalog(Settings(_env_file=None).content_dir)
 OPERATOR, OTHER_OPERATOR, STRANGER, ADMIN = 5_000_001, 5_000_002, 5_000_003, 5_000_004
+STAFF = -1_009_990_001
 _ids = itertools.count(810_001)
 
 
-class Bot:
-    """The `migrant-bot run` process, which a test may restart."""
-
-    def __init__(self, env: dict[str, str], log: Path) -> None:
-        self._env, self._log = env, log
-        self._process: subprocess.Popen[bytes] | None = None
-
-    def start(self, emulator: EmulatorClient) -> None:
-        with self._log.open("a") as stream:
-            self._process = subprocess.Popen(
-                [sys.executable, "-m", "bot", "run"], cwd=PROJECT_ROOT, env=self._env,
-                stderr=stream,
-            )  # fmt: skip
-        emulator.wait_for_poller(timeout=30)
-
-    def stop(self) -> None:
-        if self._process is not None:
-            self._process.terminate()
-            self._process.wait(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def emulator() -> Iterator[EmulatorClient]:
-    with run_emulator() as client:
-        yield client
-
-
-@pytest.fixture(scope="module")
-def staff(emulator: EmulatorClient) -> int:
+def _staff_group(emulator: EmulatorClient, chat_id: int | None = None) -> int:
     emulator.user(OPERATOR, "Ana", language_code="es")
     emulator.user(OTHER_OPERATOR, "Luis", language_code="es")
     emulator.user(STRANGER, "Eve", language_code="es")
@@ -63,31 +41,40 @@ def staff(emulator: EmulatorClient) -> int:
         members={OPERATOR: "member", OTHER_OPERATOR: "member", ADMIN: "administrator"},
         is_forum=True,
         bot_status="administrator",
+        chat_id=chat_id,
     )
     return int(group["id"])
 
 
-@pytest.fixture(scope="module")
-def bot(
-    emulator: EmulatorClient, staff: int, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Bot]:
-    folder = tmp_path_factory.mktemp("handoff")
-    shutil.copytree(PROJECT_ROOT / "content", folder / "content")
-    env = {
-        **os.environ,
-        "TELEGRAM_BOT_TOKEN": emulator.token,
-        "TELEGRAM_API_BASE_URL": emulator.bot_api_url,
-        "DATABASE_URL": f"sqlite:///{folder / 'bot.sqlite3'}",
-        "STAFF_CHAT_ID": str(staff),
-        "STAFF_CATCH_UP_SECONDS": "0.5",
-        "HANDOFF_HOURS": "mon-sun 00:00-23:59",
-        "CONTENT_DIR": str(folder / "content"),
-        "CONTENT_CHECK_SECONDS": "3600",  # only /reload, in this module
-    }
-    process = Bot(env, folder / "bot.log")
-    process.start(emulator)
-    yield process
-    process.stop()
+@pytest.fixture
+def database(tmp_path: Path) -> Iterator[Database]:
+    """SQLite, as the process below: the storage tests run every engine."""
+    database = make_engine(f"sqlite:///{tmp_path / 'bot.sqlite3'}")
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def content(tmp_path: Path) -> Path:
+    shutil.copytree(PROJECT_ROOT / "content", tmp_path / "content")
+    return tmp_path / "content"
+
+
+@pytest.fixture
+def emulator(
+    settings: Settings, parts: Parts, database: Database, content: Path
+) -> Iterator[LocalTelegram]:
+    local = settings.model_copy(update={
+        "staff_chat_id": STAFF, "handoff_hours": "mon-sun 00:00-23:59", "content_dir": content,
+    })  # fmt: skip
+    telegram = LocalTelegram(local, parts, database)
+    yield telegram
+    telegram.close()
+
+
+@pytest.fixture
+def staff(emulator: LocalTelegram) -> int:
+    return _staff_group(emulator, STAFF)
 
 
 def _person(emulator: EmulatorClient, lang: str) -> int:
@@ -115,7 +102,7 @@ def _waiting_for_a_person(
 
 @pytest.mark.parametrize("lang", ["es", "en", "fr", "ht"])
 def test_a_person_is_answered_by_an_operator_and_rates_the_help(
-    emulator: EmulatorClient, staff: int, bot: Bot, lang: str
+    emulator: LocalTelegram, staff: int, lang: str
 ) -> None:
     person = _person(emulator, lang)
     emulator.send_command(person, "human")
@@ -134,7 +121,7 @@ def test_a_person_is_answered_by_an_operator_and_rates_the_help(
     assert relayed["message_thread_id"] == thread
     assert relayed["text"] == "tengo una pregunta sobre mis papeles"
     with pytest.raises(TimeoutError):  # the bot itself stays quiet
-        emulator.wait_for_messages(person, timeout=1)
+        emulator.wait_for_messages(person, timeout=0)
 
     emulator.send_text(OPERATOR, "Hola, soy del equipo. ¿En qué ciudad está?", chat_id=staff,
                        message_thread_id=thread)  # fmt: skip
@@ -160,7 +147,7 @@ def test_a_person_is_answered_by_an_operator_and_rates_the_help(
 
 
 def test_claim_is_won_by_one_operator_and_the_other_is_told(
-    emulator: EmulatorClient, staff: int, bot: Bot
+    emulator: LocalTelegram, staff: int
 ) -> None:
     _person_id, _thread, header = _waiting_for_a_person(emulator, staff, "es")
     first = emulator.press_button(OPERATOR, header, text="✋ Tomar")
@@ -176,7 +163,7 @@ def test_claim_is_won_by_one_operator_and_the_other_is_told(
 
 
 def test_an_administrator_posting_anonymously_as_the_group_reaches_the_person(
-    emulator: EmulatorClient, staff: int, bot: Bot
+    emulator: LocalTelegram, staff: int
 ) -> None:
     person, thread, _header = _waiting_for_a_person(emulator, staff, "es")
     sent = emulator.send_text(ADMIN, "Le escribe el equipo.", chat_id=staff,
@@ -191,21 +178,20 @@ def test_an_administrator_posting_anonymously_as_the_group_reaches_the_person(
 
 
 def test_an_emergency_deep_link_shows_the_numbers_and_opens_a_ticket_only_on_request(
-    emulator: EmulatorClient, staff: int, bot: Bot
+    emulator: LocalTelegram, staff: int
 ) -> None:
     person = _person(emulator, "es")
     emulator.send_command(person, "start", "emergency-es")
     [answer] = emulator.wait_for_messages(person)
     assert answer["text"] == shown_answer("emergency", "es") and "911" in answer["text"]
-    with pytest.raises(TimeoutError):  # a shared link or QR code floods nobody
-        emulator.wait_for_messages(staff, timeout=1.5)
+    assert not [c for c in emulator.calls() if c["params"].get("chat_id") == staff]
     emulator.press_button(person, answer, text="🙋 Hablar con una persona")
     emulator.wait_for_messages(person, count=2)
     _topic_of(emulator, staff)
 
 
 def test_forget_deletes_the_ticket_topic_with_every_message_in_the_staff_group(
-    emulator: EmulatorClient, staff: int, bot: Bot
+    emulator: LocalTelegram, staff: int
 ) -> None:
     person, thread, header = _waiting_for_a_person(emulator, staff, "es")
     emulator.send_text(person, "me llamo Rosa, tengo una pregunta sobre mis papeles")
@@ -224,7 +210,7 @@ def test_forget_deletes_the_ticket_topic_with_every_message_in_the_staff_group(
     assert header["message_id"] not in [m["message_id"] for m in emulator.messages(staff)]
 
 
-def test_emergency_opens_an_urgent_topic(emulator: EmulatorClient, staff: int, bot: Bot) -> None:
+def test_emergency_opens_an_urgent_topic(emulator: LocalTelegram, staff: int) -> None:
     person = _person(emulator, "ht")
     emulator.send_text(person, "gen de moun ki ap swiv mwen, m pe anpil, ede m")
     first = emulator.wait_for_messages(person, count=2)
@@ -234,29 +220,31 @@ def test_emergency_opens_an_urgent_topic(emulator: EmulatorClient, staff: int, b
 
 
 def test_staff_commands_from_outside_the_group_are_ignored(
-    emulator: EmulatorClient, staff: int, bot: Bot
+    emulator: LocalTelegram, staff: int
 ) -> None:
     emulator.send_text(STRANGER, "/queue")
     with pytest.raises(TimeoutError):
-        emulator.wait_for_messages(STRANGER, timeout=1.5)
+        emulator.wait_for_messages(STRANGER, timeout=0)
+    assert not [c for c in emulator.calls() if c["params"].get("chat_id") == STRANGER]
 
 
 def test_a_restart_in_the_middle_of_a_handoff_loses_nothing(
-    emulator: EmulatorClient, staff: int, bot: Bot
+    emulator: LocalTelegram, staff: int
 ) -> None:
     person, thread, _header = _waiting_for_a_person(emulator, staff, "fr")
-    bot.stop()
+    emulator.down = True
     emulator.send_text(person, "vous etes toujours la?")  # arrives while the bot is down
-    bot.start(emulator)
-    [relayed] = emulator.wait_for_messages(staff, timeout=15)
+    emulator.restart()
+    emulator.deliver()
+    [relayed] = emulator.wait_for_messages(staff, timeout=0)
     assert relayed["text"] == "vous etes toujours la?"
     emulator.send_text(OPERATOR, "Oui, je suis la.", chat_id=staff, message_thread_id=thread)
-    [copy] = emulator.wait_for_messages(person)
+    [copy] = emulator.wait_for_messages(person, timeout=0)
     assert copy["text"] == "Oui, je suis la."
 
 
 def test_an_operator_is_told_when_the_person_blocked_the_bot(
-    emulator: EmulatorClient, staff: int, bot: Bot
+    emulator: LocalTelegram, staff: int, database: Database
 ) -> None:
     person, thread, _header = _waiting_for_a_person(emulator, staff, "en")
     emulator.block(person)
@@ -264,14 +252,13 @@ def test_an_operator_is_told_when_the_person_blocked_the_bot(
     [warning] = emulator.wait_for_messages(staff)
     assert "bloqueó" in warning["text"] or "blocked" in warning["text"]
     assert warning["message_thread_id"] == thread
-    database = create_engine(bot._env["DATABASE_URL"])
     with database.connect() as connection:
         since = connection.execute(
             text("SELECT unreachable_since FROM people WHERE user_id = :u"), {"u": person}
         ).scalar_one()
-    database.dispose()
     assert since is not None
-    time.sleep(1.5)  # several catch-up rounds: none of them retries the person
+    for _ in range(3):  # several catch-up rounds: none of them retries the person
+        emulator.catch_up()
     to_person = [
         c for c in emulator.calls()
         if c["method"] in ("sendMessage", "copyMessage") and c["params"].get("chat_id") == person
@@ -280,9 +267,9 @@ def test_an_operator_is_told_when_the_person_blocked_the_bot(
 
 
 def test_reload_serves_edited_content_and_refuses_broken_content(
-    emulator: EmulatorClient, staff: int, bot: Bot
+    emulator: LocalTelegram, staff: int
 ) -> None:
-    content = Path(bot._env["CONTENT_DIR"])
+    content = emulator.settings.content_dir
     asylum = content / "intents" / "asylum.yaml"
     good = asylum.read_text(encoding="utf-8")
     asylum.write_text(good.replace("  topic: asylum\n", '  topic: "asylum\n'), "utf-8")
@@ -301,7 +288,7 @@ def test_reload_serves_edited_content_and_refuses_broken_content(
 
 
 def test_unanswered_lists_what_the_bot_could_not_answer(
-    emulator: EmulatorClient, staff: int, bot: Bot
+    emulator: LocalTelegram, staff: int
 ) -> None:
     for _ in range(2):
         person = _person(emulator, "es")
@@ -310,3 +297,38 @@ def test_unanswered_lists_what_the_bot_could_not_answer(
     emulator.send_text(OPERATOR, "/unanswered", chat_id=staff)
     [report] = emulator.wait_for_messages(staff)
     assert "2× [es] donde cambio dolares a pesos" in report["text"]
+
+
+def test_the_bot_process_carries_a_handoff_both_ways(tmp_path: Path) -> None:
+    """The smoke test of the real process over HTTP: a person asks for a human, a ticket's
+    topic opens, and messages go both ways (the restart smoke test is test_restart_e2e)."""
+    with run_emulator() as emulator:
+        staff = _staff_group(emulator)
+        env = {
+            **os.environ,
+            "TELEGRAM_BOT_TOKEN": emulator.token,
+            "TELEGRAM_API_BASE_URL": emulator.bot_api_url,
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.sqlite3'}",
+            "STAFF_CHAT_ID": str(staff),
+            "HANDOFF_HOURS": "mon-sun 00:00-23:59",
+            "CONTENT_CHECK_SECONDS": "3600",
+        }
+        with (tmp_path / "bot.log").open("w") as stream:
+            bot = subprocess.Popen(
+                [sys.executable, "-m", "bot", "run"], cwd=PROJECT_ROOT, env=env, stderr=stream
+            )
+        try:
+            emulator.wait_for_poller(timeout=60)
+            person, thread, _header = _waiting_for_a_person(emulator, staff, "fr")
+            emulator.send_text(person, "vous etes toujours la?")
+            [relayed] = emulator.wait_for_messages(staff, timeout=30)
+            assert relayed["text"] == "vous etes toujours la?"
+            assert relayed["message_thread_id"] == thread
+            emulator.send_text(
+                OPERATOR, "Oui, je suis la.", chat_id=staff, message_thread_id=thread
+            )
+            [copy] = emulator.wait_for_messages(person, timeout=30)
+            assert copy["text"] == "Oui, je suis la."
+        finally:
+            bot.terminate()
+            bot.wait(timeout=20)

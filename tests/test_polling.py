@@ -21,12 +21,18 @@ from tests.inprocess import application_for, polling
 PERSON = 8_000_001
 
 
+# Waiting out Telegram (or a simulated outage) is the same on every database engine: SQLite
+# only here; the storage tests run each engine.
+ONE_ENGINE = pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+
+
 @pytest.fixture
 def emulator() -> Iterator[EmulatorClient]:
     with run_emulator() as client:
         yield client
 
 
+@ONE_ENGINE
 def test_an_update_is_not_confirmed_until_it_is_handled(
     emulator: EmulatorClient, conversation: Conversation, settings: Settings
 ) -> None:
@@ -56,6 +62,7 @@ def test_an_update_is_not_confirmed_until_it_is_handled(
     assert offsets.count(update_id) >= 2
 
 
+@ONE_ENGINE
 def test_a_network_failure_while_answering_is_retried_not_lost(
     emulator: EmulatorClient,
     conversation: Conversation,
@@ -80,6 +87,7 @@ def test_a_network_failure_while_answering_is_retried_not_lost(
     assert len(attempts) == 2
 
 
+@ONE_ENGINE
 def test_a_button_pressed_too_late_for_telegram_still_gets_its_answer(
     emulator: EmulatorClient, conversation: Conversation, settings: Settings, catalog: Catalog
 ) -> None:
@@ -99,6 +107,7 @@ def test_a_button_pressed_too_late_for_telegram_still_gets_its_answer(
     assert [c["error_code"] for c in refused] == [400]
 
 
+@ONE_ENGINE
 def test_an_update_the_library_cannot_read_is_skipped_and_logged_without_its_text(
     emulator: EmulatorClient,
     conversation: Conversation,

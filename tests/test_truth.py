@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli.main import main
-from bot.config import PROJECT_ROOT
+from bot.config import PROJECT_ROOT, Settings
 from bot.content.catalog import Catalog
 from bot.content.loader import inspect_content, load_catalog
 from bot.content.problems import Severity, errors
@@ -18,10 +18,13 @@ from bot.dialog.buttons import ButtonSigner
 from bot.dialog.engine import Engine
 from bot.dialog.events import VenueReply
 from bot.i18n import UiText
+from bot.understanding.model_cache import ModelCache
 from bot.understanding.reader import Reader
 from tests.dialog import Person, texts
 
 UI = UiText(PROJECT_ROOT / "locales")
+# The session's models: none of these contents changes an example, so none trains again.
+MODELS = ModelCache(Settings(_env_file=None).model_cache_dir)
 NOTICE = """\
 notices:
 - id: comar_closed_holidays
@@ -39,7 +42,7 @@ notices:
 
 def _engine(catalog: Catalog, day: dt.date, retention_days: int = 30) -> Engine:
     return Engine(
-        catalog, Reader(catalog), UI, ButtonSigner(b"k"),
+        catalog, Reader(catalog, MODELS), UI, ButtonSigner(b"k"),
         retention_days=retention_days, today=lambda: day,
     )  # fmt: skip
 

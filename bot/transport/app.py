@@ -11,6 +11,7 @@ from pydantic import SecretStr
 from telegram import BotCommand
 from telegram.error import InvalidToken, NetworkError
 from telegram.ext import Application, ApplicationBuilder
+from telegram.request import BaseRequest
 
 from bot.config import TOKEN_SHAPE, Settings, token_problem
 from bot.conversation import Conversation
@@ -42,21 +43,23 @@ def build_application(
     ui: UiText,
     metrics: Metrics | None = None,
     updater: bool = True,
+    request: BaseRequest | None = None,
 ) -> Application:
     """The Application, talking to `TELEGRAM_API_BASE_URL` through the deployment's rate
-    limiter (ratelimit.py), with the staff group's side when `STAFF_CHAT_ID` is set."""
+    limiter (ratelimit.py), with the staff group's side when `STAFF_CHAT_ID` is set.
+    `request` replaces the HTTP connections (the tests answer the Bot API in-process)."""
     token = settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else ""
     if not TOKEN_SHAPE.match(token):  # `migrant-bot run` checked it already, at start-up
         raise BadToken(token_problem(SecretStr(token)) or "TELEGRAM_BOT_TOKEN is not set")
     base = settings.telegram_api_base_url.rstrip("/")
     builder = ApplicationBuilder() if updater else ApplicationBuilder().updater(None)
+    builder = builder.token(token).base_url(base).base_file_url(file_url(base))
+    if request is None:
+        builder = builder.connection_pool_size(HTTP_CONNECTIONS).pool_timeout(5.0)
+    else:
+        builder = builder.request(request).get_updates_request(request)
     application = (
-        builder.token(token)
-        .base_url(base)
-        .base_file_url(file_url(base))
-        .connection_pool_size(HTTP_CONNECTIONS)
-        .pool_timeout(5.0)
-        .rate_limiter(rate_limiter_for(settings))
+        builder.rate_limiter(rate_limiter_for(settings))
         .post_init(_on_start(ui, conversation, settings))
         .post_shutdown(_on_stop)
         .build()

@@ -121,12 +121,21 @@ async def bot_api(request: Request) -> Response:
     resolved = botapi.resolve(request.path_params["method"])
     if resolved is None:
         return telegram_error(NOT_FOUND)
-    name, handler = resolved
+    name, _handler = resolved
     try:
         raw, uploads = await read_params(request)
     except (ValueError, UnicodeDecodeError):
         return telegram_error(ApiError(400, "Bad Request: can't parse request body"))
-    params = botapi.normalize_params(raw)
+    status, body = await answer_call(state, name, botapi.normalize_params(raw), uploads)
+    return JSONResponse(body, status_code=status)
+
+
+async def answer_call(
+    state: EmulatorState, name: str, params: JSON, uploads: dict[str, botapi.Upload]
+) -> tuple[int, JSON]:
+    """Run one Bot API method on the state (floods and faults first) and log it: the HTTP
+    route's core, also called without HTTP by tests/inprocess.py."""
+    _name, handler = botapi.METHODS[name.lower()]
     try:
         flood = state.take_flood(name)
         if flood is not None:
@@ -139,12 +148,12 @@ async def bot_api(request: Request) -> Response:
             raise fault.error()
     except ApiError as error:
         _log_call(state, name, params, error.payload())
-        return telegram_error(error)
+        return error.code, error.payload()
     body: JSON = {"ok": True, "result": outcome}
     if isinstance(outcome, botapi.Described):
         body = {"ok": True, "result": outcome.result, "description": outcome.description}
     _log_call(state, name, params, body)
-    return JSONResponse(body)
+    return 200, body
 
 
 def _log_call(state: EmulatorState, name: str, params: JSON, response: JSON) -> None:
