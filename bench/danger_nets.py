@@ -1,12 +1,13 @@
 """What each net of the safety policy is worth, and where the danger score's thresholds come
 from (a benchmark, not a test).
 
-Reads the danger sets (tests/data/danger, danger-dev to danger-dev4; never the held-out one)
+Reads the danger sets (tests/data/danger, danger-dev to danger-dev5; never the held-out ones)
 once, then asks the safety policy with each net alone and together: danger recall and false
-alarms on look-alikes, per language. With --curve it prints, on danger-dev, danger-dev2 and
-danger-dev3 only, the figures for each setting of the thresholds (URGENT_AT, SCORE_AT when
-nothing else is answered, SCORE_ANSWERED_AT when another intent is) and the one chosen by the
-rule of `choose`.
+alarms on look-alikes, per language, and how many ordinary questions (tests/data/dev, every
+intent but the urgent ones, and out of scope) raise the alarm. With --curve it prints the
+figures on every development set for each setting of the thresholds (URGENT_AT, SCORE_AT when
+nothing else is answered, SCORE_ANSWERED_AT when another intent is), and the one chosen by the
+rule of `choose` on danger-dev, danger-dev2 and danger-dev3 only.
 
     .venv/bin/python bench/danger_nets.py [--curve]
 """
@@ -28,7 +29,7 @@ from bot.languages import LANGUAGES  # noqa: E402
 from bot.understanding.evaluation import Example, read_examples  # noqa: E402
 from bot.understanding.reader import Reader, Reading  # noqa: E402
 
-SETS = ("danger", "danger-dev", "danger-dev2", "danger-dev3", "danger-dev4")
+SETS = ("danger", "danger-dev", "danger-dev2", "danger-dev3", "danger-dev4", "danger-dev5")
 TUNING = ("danger-dev", "danger-dev2", "danger-dev3")  # the only sets thresholds are chosen on
 # Recall a setting must keep in every language of every tuning set: danger-dev3 has one
 # message in 42 that no setting catches ("mon fils est pas rentré depuis hier...").
@@ -56,10 +57,17 @@ Read = list[tuple[Example, Reading]]
 def rates(policy: SafetyPolicy, read: Read, lang: str) -> tuple[float, float, int]:
     """Recall, false-alarm rate and danger messages caught, in one language."""
     mine = [(e, r) for e, r in read if e.lang == lang]
-    danger = [policy.assess(e.text, r) is not None for e, r in mine if e.danger]
-    alike = [policy.assess(e.text, r) is not None for e, r in mine if not e.danger]
+    danger = [raised(policy, e, r) for e, r in mine if e.danger]
+    alike = [raised(policy, e, r) for e, r in mine if not e.danger]
     recall = sum(danger) / len(danger) if danger else 0.0
     return recall, sum(alike) / len(alike) if alike else 0.0, sum(danger)
+
+
+def raised(policy: SafetyPolicy, example: Example, reading: Reading) -> bool:
+    """Whether the policy gives this message the numbers, as the engine asks it."""
+    return (
+        policy.assess(example.text, policy.without_look_alikes(example.text, reading)) is not None
+    )
 
 
 def alarms(policy: SafetyPolicy, read: Read) -> str:
@@ -68,6 +76,15 @@ def alarms(policy: SafetyPolicy, read: Read) -> str:
     for lang in LANGUAGES:
         recall, false, _caught = rates(policy, read, lang)
         cells.append(f"{lang} {100 * recall:5.1f}/{100 * false:4.1f}")
+    return "  ".join(cells)
+
+
+def ordinary_alarms(policy: SafetyPolicy, read: Read) -> str:
+    """The share of ordinary questions that raise the alarm, per language, as "es 3.3  en ..."."""
+    cells = []
+    for lang in LANGUAGES:
+        mine = [raised(policy, e, r) for e, r in read if e.lang == lang]
+        cells.append(f"{lang} {100 * sum(mine) / len(mine):4.1f}")
     return "  ".join(cells)
 
 
@@ -95,7 +112,7 @@ def choose(catalog: Catalog, reader: Reader, sets: dict[str, Read]) -> None:
                     rates(learned, sets[n], lang)[2] for n in TUNING for lang in LANGUAGES
                 )
                 false = sum(f for _, f, _ in figures)
-                cells = "   ".join(f"{n}: {alarms(policy, sets[n])}" for n in TUNING)
+                cells = "   ".join(f"{n}: {alarms(policy, sets[n])}" for n in SETS[1:])
                 mark = "*" if allowed else " "
                 shown = "  off" if urgent is None else f"{urgent:5.2f}"
                 print(f" {mark}{shown} {free:4.2f} {answered:4.2f} learned {caught:3} {cells}")
@@ -111,12 +128,16 @@ def main() -> None:
     for name in SETS:
         examples = read_examples(sorted((ROOT / "tests" / "data" / name).glob("*.jsonl")))
         sets[name] = [(e, reader.read(e.text, None)) for e in examples if e.danger is not None]
+    urgent = {i.id for i in catalog.intents.values() if i.urgent}
+    questions = read_examples(sorted((ROOT / "tests" / "data" / "dev").glob("*.jsonl")))
+    ordinary = [(e, reader.read(e.text, None)) for e in questions if e.intent not in urgent]
     print("recall / false alarms on look-alikes, per language (%)")
     for label, nets in CONFIGURATIONS.items():
         policy = SafetyPolicy(catalog, reader, nets)
         print(f"\n{label}")
         for name, read in sets.items():
             print(f"  {name:12} {alarms(policy, read)}")
+        print(f"  {'ordinary':12} {ordinary_alarms(policy, ordinary)} (alarms, %)")
     if "--curve" in sys.argv:
         choose(catalog, reader, sets)
 

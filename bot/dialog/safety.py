@@ -12,7 +12,7 @@ adds the alarm.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot.content.catalog import Catalog
 from bot.languages import Lang
@@ -27,9 +27,13 @@ from bot.understanding.reader import Reader, Reading
 # recall and at most 10% false alarms in every language, then the most danger the learned
 # nets catch); 0.7 when another intent is answered before the December look-alikes, when no
 # setting kept 10%, then 0.8, and 0.7 again once the second December look-alikes made room
-# for it. From 0.5, a long ordinary story (tests/test_danger_score.py) alarms.
+# for it. From 0.5, a long ordinary story (tests/test_danger_score.py) alarms. 0.8 when
+# another intent is answered since danger-dev5 (2026-12-04): beside 0.7, 0.75 and 0.85,
+# compared on all five development sets, it keeps every set's recall in every language and
+# has the fewest false alarms there and on ordinary questions (0.85 misses one in danger-dev3);
+# `--curve` was not run again in full.
 SCORE_AT = 0.6
-SCORE_ANSWERED_AT = 0.7
+SCORE_ANSWERED_AT = 0.8
 # An urgent intent among the close candidates this likely raises the alarm too, whatever was
 # answered (safety first: the policy is "an urgent intent anywhere among the candidates").
 # On the development sets it costs a false alarm here and there that the score alone would
@@ -37,6 +41,9 @@ SCORE_ANSWERED_AT = 0.7
 # breaks the 10% of false alarms in Creole ("m ap mouri grangou" has emergency at 0.38) and
 # 0.5 catches the most; from 0.2, a short unknown text ("message 2") already alarmed.
 URGENT_AT = 0.5
+# An urgent intent this likely is what re-reading a message without its look-alikes is for
+# (below the alarm's URGENT_AT, so that every threshold bench/danger_nets.py tries sees it).
+REREAD_FROM = 0.2
 
 
 @dataclass(frozen=True)
@@ -68,6 +75,7 @@ class Alarm:
 class SafetyPolicy:
     def __init__(self, catalog: Catalog, reader: Reader, nets: Nets = ALL_NETS) -> None:
         self._nets = nets
+        self._reader = reader
         self._normalizer = reader.normalizer
         self._detector = DangerDetector(catalog.danger, reader.normalizer)
         self._urgent = tuple(i.id for i in catalog.intents.values() if i.urgent)
@@ -75,6 +83,34 @@ class SafetyPolicy:
             danger_score.load_or_train(catalog, reader.normalizer, reader.model_cache)
             if nets.score and self._urgent
             else None
+        )
+
+    def without_look_alikes(self, text: str, reading: Reading) -> Reading:
+        """The reading to judge and answer by: when an urgent intent is likely and the text
+        holds a look-alike ("es peligroso el camino a oaxaca?", "el mes pasado me robaron,
+        puedo denunciar?"), the reading of the rest of it, as the expressions and the score
+        read it; the classifier learnt danger's words, not which figure of speech or past
+        story they are in."""
+        if self._urgency(reading) < REREAD_FROM:
+            return reading
+        lang = reading.detection.language if reading.detection else None
+        tokens = self._normalizer.tokens(text, lang, MAX_CHARS)
+        kept = self._detector.without_look_alikes(tokens, lang)
+        if len(kept) == len(tokens):
+            return reading
+        rest = self._reader.read(" ".join(kept), lang)
+        # What is left can be a fragment the classifier guesses on ("watched a about last
+        # night so scary"): it is only believed when it lowers the urgency.
+        if self._urgency(rest) >= self._urgency(reading):
+            return reading
+        return replace(rest, detection=reading.detection)
+
+    def _urgency(self, reading: Reading) -> float:
+        """How likely the classifier finds an urgent intent (1 when it answers one)."""
+        if reading.intent in self._urgent:
+            return 1.0
+        return max(
+            (c.score for c in reading.match.candidates if c.intent in self._urgent), default=0.0
         )
 
     def assess(self, text: str, reading: Reading) -> Alarm | None:

@@ -103,7 +103,9 @@ class DangerDetector:
             # Danger told as the past is cut out like a look-alike ("me asaltaron hace dos
             # años en honduras, por eso pedí refugio").
             look_alikes = (
-                [*danger.not_danger.get(lang, []), *danger.past.get(lang, [])] if danger else []
+                [*danger.not_danger.get(lang, []), *_both_orders(danger.past.get(lang, []))]
+                if danger
+                else []
             )
             self._look_alikes[lang] = _Patterns(
                 [self._expression(t, lang, "") for t in look_alikes]
@@ -155,6 +157,18 @@ class DangerDetector:
         while (found := patterns.find(tokens, fuzzy=True)) is not None:
             _expression, start, end = found
             tokens[start:end] = [_CUT] * (end - start)
+
+
+def _both_orders(expressions: Sequence[str]) -> list[str]:
+    """Past entries as written and, those of two parts, the other way round: when it
+    happened may be told before or after what happened ("me robaron .. el mes pasado" is
+    also "el mes pasado .. me robaron"), and staff should not have to write both."""
+    found = dict.fromkeys(expressions)
+    for expression in expressions:
+        parts = expression.split(f" {GAP} ")
+        if len(parts) == 2:
+            found.setdefault(f"{parts[1]} {GAP} {parts[0]}")
+    return list(found)
 
 
 def _match_from(
