@@ -89,6 +89,30 @@ def test_danger_words_in_a_past_story_do_not_make_the_answer_the_emergency_one(
     assert outcome.understanding is None or outcome.understanding.intent != "emergency"
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "they kidnapped me in 2021 in guatemala, that is why i came to mexico",
+        "yo te kidnape m an 2020 ann ayiti, se pou sa m kite",
+    ],
+)
+def test_violence_told_with_its_year_is_past(engine: Engine, text: str) -> None:
+    """Any year stands for the year in a past entry, and one language's past protects the
+    others' lists ("kidnap*" is French too)."""
+    assert not Person(engine).says(text).danger
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "in 2021 they kidnapped me in honduras and now the same men are outside my room",
+        "en 2019 me secuestraron y ahora me estan siguiendo aqui en tapachula",
+    ],
+)
+def test_danger_now_after_a_dated_past_still_gets_the_numbers(engine: Engine, text: str) -> None:
+    assert Person(engine).says(text).danger
+
+
 def test_asking_whether_a_route_is_dangerous_is_not_danger(engine: Engine) -> None:
     """The emergency examples tell of the train and Arriaga: a question about the route
     there is not danger for it."""
