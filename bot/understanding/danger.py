@@ -98,7 +98,7 @@ class DangerDetector:
         self._normalizer = normalizer
         self._danger: dict[Lang, _Patterns] = {}
         self._look_alikes: dict[Lang, _Patterns] = {}
-        self._past: dict[Lang, _Patterns] = {}
+        pasts: dict[Lang, list[_Expression]] = {}
         for lang in LANGUAGES:
             found = [
                 self._expression(text, lang, kind.id)
@@ -110,10 +110,15 @@ class DangerDetector:
             # años en honduras, por eso pedí refugio").
             past = _both_orders(danger.past.get(lang, [])) if danger else []
             figures = danger.not_danger.get(lang, []) if danger else []
-            self._past[lang] = _Patterns([self._expression(t, lang, "") for t in past])
+            pasts[lang] = [self._expression(t, lang, "") for t in past]
             self._look_alikes[lang] = _Patterns(
-                [self._expression(t, lang, "") for t in [*figures, *past]]
+                [*(self._expression(t, lang, "") for t in figures), *pasts[lang]]
             )
+        # Each language's list is read with the other languages' past too (see find).
+        self._others_past = {
+            lang: _Patterns([e for other in LANGUAGES if other != lang for e in pasts[other]])
+            for lang in LANGUAGES
+        }
 
     def _expression(self, text: str, lang: Lang, kind: str) -> _Expression:
         """An expression spelled as messages are after the lexicon ("m vle mouri" is read
@@ -136,14 +141,18 @@ class DangerDetector:
         for lang in LANGUAGES:
             tokens: list[str | None] = list(self._normalizer.tokens(text, lang, MAX_CHARS))
             self._cut_look_alikes(lang, tokens)
-            # Every language's past too, word for word: "kidnap*" is in the French list as
-            # well, and an English past story ("i was kidnapped .. in 2022") must not be
-            # danger in French. Not their figures of speech, nor with typos forgiven: Creole
-            # "raison" would cut French "maison".
-            for other in LANGUAGES:
-                if other != lang:
-                    _cut(self._past[other], tokens, fuzzy=False)
             read.append((lang, tokens))
+        if self._first(read) is None:
+            return None
+        # Every language's past too, word for word: "kidnap*" is in the French list as well,
+        # and an English past story ("i was kidnapped .. in 2022") must not be danger in
+        # French. Not their figures of speech, nor with typos forgiven: Creole "raison" would
+        # cut French "maison". Only once danger is found: most messages have none.
+        for lang, tokens in read:
+            _cut(self._others_past[lang], tokens, fuzzy=False)
+        return self._first(read)
+
+    def _first(self, read: list[tuple[Lang, list[str | None]]]) -> DangerMatch | None:
         for fuzzy in (False, True):
             for lang, tokens in read:
                 found = self._danger[lang].find(tokens, fuzzy)
