@@ -113,6 +113,19 @@ def test_danger_now_after_a_dated_past_still_gets_the_numbers(engine: Engine, te
     assert Person(engine).says(text).danger
 
 
+@pytest.mark.parametrize("text", ["porfa ayudaaa", "please help me", "ed mwen souple"])
+def test_a_bare_call_for_help_gets_the_numbers_first(engine: Engine, text: str) -> None:
+    """Then what it was read as (the menu, or "did you mean"), with no urgent ticket."""
+    outcome = Person(engine).says(text)
+    assert outcome.danger and texts(outcome)[0].startswith(("Si está", "If you", "Si ou"))
+
+
+def test_help_alone_is_the_menu_without_the_alarm(engine: Engine) -> None:
+    outcome = Person(engine).says("help")
+    assert not outcome.danger
+    assert outcome.understanding is not None and outcome.understanding.intent == "help_menu"
+
+
 def test_asking_whether_a_route_is_dangerous_is_not_danger(engine: Engine) -> None:
     """The emergency examples tell of the train and Arriaga: a question about the route
     there is not danger for it."""

@@ -119,6 +119,9 @@ class SafetyPolicy:
             return None
         if self._nets.expressions and (found := self._detector.find(text)) is not None:
             return Alarm(self._urgent[0], found.kind, certain=True)
+        if self._nets.expressions and self._detector.is_cry(text):
+            # Nothing but a call for help: the numbers, then the menu it was read as.
+            return Alarm(self._urgent[0], None, certain=False)
         if self._nets.classifier:
             # An urgent intent the classifier answers, or finds likely enough.
             if reading.intent is not None and reading.intent in self._urgent:

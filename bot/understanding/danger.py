@@ -98,6 +98,7 @@ class DangerDetector:
         self._normalizer = normalizer
         self._danger: dict[Lang, _Patterns] = {}
         self._look_alikes: dict[Lang, _Patterns] = {}
+        self._cries: dict[Lang, _Patterns] = {}
         pasts: dict[Lang, list[_Expression]] = {}
         for lang in LANGUAGES:
             found = [
@@ -111,6 +112,8 @@ class DangerDetector:
             past = _both_orders(danger.past.get(lang, [])) if danger else []
             figures = danger.not_danger.get(lang, []) if danger else []
             pasts[lang] = [self._expression(t, lang, "") for t in past]
+            cries = danger.cries.get(lang, []) if danger else []
+            self._cries[lang] = _Patterns([self._expression(t, lang, "") for t in cries])
             self._look_alikes[lang] = _Patterns(
                 [*(self._expression(t, lang, "") for t in figures), *pasts[lang]]
             )
@@ -151,6 +154,18 @@ class DangerDetector:
         for lang, tokens in read:
             _cut(self._others_past[lang], tokens, fuzzy=False)
         return self._first(read)
+
+    def is_cry(self, text: str) -> bool:
+        """Whether the whole text is only a call for help ("ayudaaa x favor", "help me
+        please"), typos forgiven, in any language."""
+        for lang in LANGUAGES:
+            tokens = self._normalizer.tokens(text, lang, MAX_CHARS)
+            if tokens and any(
+                _match_from(cry.terms, tokens, 0, fuzzy=True) == len(tokens)
+                for cry in self._cries[lang].expressions
+            ):
+                return True
+        return False
 
     def _first(self, read: list[tuple[Lang, list[str | None]]]) -> DangerMatch | None:
         for fuzzy in (False, True):
