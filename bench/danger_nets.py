@@ -7,7 +7,8 @@ alarms on look-alikes, per language, and how many ordinary questions (tests/data
 intent but the urgent ones, and out of scope) raise the alarm. With --curve it prints the
 figures on every development set for each setting of the thresholds (URGENT_AT, SCORE_AT when
 nothing else is answered, SCORE_ANSWERED_AT when another intent is), and the one chosen by the
-rule of `choose` on danger-dev, danger-dev2 and danger-dev3 only.
+rule of `choose` (its bounds on danger-dev, danger-dev2 and danger-dev3; its ranking on all
+five development sets).
 
     .venv/bin/python bench/danger_nets.py [--curve]
 """
@@ -89,36 +90,40 @@ def ordinary_alarms(policy: SafetyPolicy, read: Read) -> str:
 
 
 def choose(catalog: Catalog, reader: Reader, sets: dict[str, Read]) -> None:
-    """The rule the thresholds were chosen by, on the tuning sets only: every language keeps
-    MIN_RECALL and at most MAX_FALSE false alarms; among those settings, the one whose
-    learned nets (without the expressions, which were written from these sets) catch the
-    most danger there, the fewest false alarms breaking ties.
-
-    Until the look-alikes of December (danger.yaml's `ordinary`, past violence in
-    `not_danger`, look-alike examples of other intents) that rule left nothing, and the one
-    used was "no more false alarms than before the score"."""
-    print("\nthresholds (urgent intent, score, score when another intent is answered), on",
-          " and ".join(TUNING), "only; * = within the rule")  # fmt: skip
-    best: tuple[int, float, tuple[float | None, float, float]] | None = None
+    """The rule the thresholds are chosen by. Within it: every language of the tuning sets
+    keeps MIN_RECALL and at most MAX_FALSE false alarms. Among those settings, since
+    danger-dev5: the most danger caught by the whole policy on every development set, then
+    the fewest false alarms there (summed over sets and languages), then the most danger the
+    learned nets catch on the tuning sets (without the expressions, which were written from
+    these sets). Until danger-dev5 only that last criterion counted, and the fourth and fifth
+    sets were not looked at; until the look-alikes of December the rule left nothing, and the
+    one used was "no more false alarms than before the score"."""
+    print("\nthresholds (urgent intent, score, score when another intent is answered); * = within"
+          " the rule on", " and ".join(TUNING))  # fmt: skip
+    best: tuple[int, float, int, tuple[float | None, float, float]] | None = None
     for urgent in URGENT_GRID:
         for free in FREE_GRID:
             for answered in (a for a in ANSWERED_GRID if a >= free):
                 nets = Nets(urgent_at=urgent, score_at=free, score_answered_at=answered)
                 policy = SafetyPolicy(catalog, reader, nets)
                 learned = SafetyPolicy(catalog, reader, replace(nets, expressions=False))
-                figures = [rates(policy, sets[n], lang) for n in TUNING for lang in LANGUAGES]
-                allowed = all(r >= MIN_RECALL and f <= MAX_FALSE for r, f, _ in figures)
-                caught = sum(
+                tuned = [rates(policy, sets[n], lang) for n in TUNING for lang in LANGUAGES]
+                allowed = all(r >= MIN_RECALL and f <= MAX_FALSE for r, f, _ in tuned)
+                every = [rates(policy, sets[n], lang) for n in SETS[1:] for lang in LANGUAGES]
+                caught = sum(c for _, _, c in every)
+                false = sum(f for _, f, _ in every)
+                by_learned = sum(
                     rates(learned, sets[n], lang)[2] for n in TUNING for lang in LANGUAGES
                 )
-                false = sum(f for _, f, _ in figures)
                 cells = "   ".join(f"{n}: {alarms(policy, sets[n])}" for n in SETS[1:])
                 mark = "*" if allowed else " "
                 shown = "  off" if urgent is None else f"{urgent:5.2f}"
-                print(f" {mark}{shown} {free:4.2f} {answered:4.2f} learned {caught:3} {cells}")
-                if allowed and (best is None or (caught, -false) > best[:2]):
-                    best = (caught, -false, (urgent, free, answered))
-    print("chosen:", best[2] if best else "none within the rule")
+                print(f" {mark}{shown} {free:4.2f} {answered:4.2f} caught {caught:3} "
+                      f"learned {by_learned:3} {cells}")  # fmt: skip
+                key = (caught, -false, by_learned)
+                if allowed and (best is None or key > best[:3]):
+                    best = (*key, (urgent, free, answered))
+    print("chosen:", best[3] if best else "none within the rule")
 
 
 def main() -> None:

@@ -22,25 +22,22 @@ from bot.understanding.danger_score import DangerScorer
 from bot.understanding.reader import Reader, Reading
 
 # A danger score this high raises the alarm; higher when the matcher answers another intent
-# (a confident answer is evidence the message asks something else). Chosen on danger-dev,
-# danger-dev2 and danger-dev3 only, by the rule bench/danger_nets.py prints (at least 97.5%
-# recall and at most 10% false alarms in every language, then the most danger the learned
-# nets catch); 0.7 when another intent is answered before the December look-alikes, when no
-# setting kept 10%, then 0.8, and 0.7 again once the second December look-alikes made room
-# for it. From 0.5, a long ordinary story (tests/test_danger_score.py) alarms. 0.8 when
-# another intent is answered since danger-dev5 (2026-12-04): beside 0.7, 0.75 and 0.85,
-# compared on all five development sets, it keeps every set's recall in every language and
-# has the fewest false alarms there and on ordinary questions (0.85 misses one in danger-dev3);
-# `--curve` was not run again in full.
+# (a confident answer is evidence the message asks something else). Chosen by the rule
+# bench/danger_nets.py prints: within at least 97.5% recall and at most 10% false alarms in
+# every language of danger-dev, danger-dev2 and danger-dev3, since danger-dev5 the most
+# danger caught on all five development sets, then the fewest false alarms there, then the
+# most the learned nets catch (before it only that last criterion: 0.7 when another intent
+# is answered, 0.8 for a while when no setting kept 10%). From 0.5, a long ordinary story
+# (tests/test_danger_score.py) alarms.
 SCORE_AT = 0.6
 SCORE_ANSWERED_AT = 0.8
 # An urgent intent among the close candidates this likely raises the alarm too, whatever was
 # answered (safety first: the policy is "an urgent intent anywhere among the candidates").
-# On the development sets it costs a false alarm here and there that the score alone would
-# not raise. The same rule chose 0.3 until the second December look-alikes; since them 0.3
-# breaks the 10% of false alarms in Creole ("m ap mouri grangou" has emergency at 0.38) and
-# 0.5 catches the most; from 0.2, a short unknown text ("message 2") already alarmed.
-URGENT_AT = 0.5
+# Chosen by the same rule: 0.6 since danger-dev5 (0.5 catches no more there and alarms on
+# "the COMAR queue is murder" in Creole); 0.3 until the second December look-alikes broke
+# 10% of false alarms in Creole ("m ap mouri grangou" has emergency at 0.38); from 0.2, a
+# short unknown text ("message 2") already alarmed.
+URGENT_AT = 0.6
 # An urgent intent this likely is what re-reading a message without its look-alikes is for
 # (below the alarm's URGENT_AT, so that every threshold bench/danger_nets.py tries sees it).
 REREAD_FROM = 0.2
