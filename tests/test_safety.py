@@ -271,11 +271,12 @@ def test_the_fourth_set_keeps_recall_and_few_false_alarms(engine: Engine) -> Non
 # close look-alikes on purpose (a route asked about, past violence as the reason for asylum,
 # figures of speech); its errors were then read and classes of them fixed, never its sentences.
 FIFTH_SET = sorted((PROJECT_ROOT / "tests" / "data" / "danger-dev5").glob("*.jsonl"))
-# Recall was 94.4% in Spanish before and after ("ayudaaa x favor", "hlp plis": a cry for help
-# with nothing else, which the bot reads as asking for its menu); 21% of the look-alikes
-# alarmed before the fixes, 11% after.
-FIFTH_SET_RECALL = 0.94
-FIFTH_SET_FALSE_ALARMS = 0.15
+# Before its errors were read: recall 94.4% in Spanish ("ayudaaa x favor", "hlp plis": a bare
+# call for help read as asking for the menu), 21% of its look-alikes alarmed. After: 97.2%
+# at least ("hlp" alone is the menu), 8.8% of false alarms, the 10% with one message
+# to spare.
+FIFTH_SET_RECALL = 0.97
+FIFTH_SET_FALSE_ALARMS = 0.10
 
 
 def test_the_fifth_set_keeps_recall_and_fewer_false_alarms(engine: Engine) -> None:
