@@ -24,17 +24,6 @@ REPORT_SETS = [
 ]
 
 
-def test_fast_probabilities_are_scikit_learns_own(engine: Engine) -> None:
-    classifier = engine.reader.classifier
-    texts = ["hola cbp one sigue funcionando", "kijan pou m mande azil", "weather tomorrow"]
-    for text in texts:
-        matrix = classifier.features.transform([text])
-        expected = classifier.model.predict_proba(matrix)[0]
-        got = classifier.probabilities(matrix.tocsr())[0]
-        assert got == pytest.approx(expected, abs=1e-9)
-        assert sum(got) == pytest.approx(1.0)
-
-
 def test_a_cached_model_is_loaded_not_trained_again(
     catalog: Catalog, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

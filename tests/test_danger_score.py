@@ -34,12 +34,6 @@ def normalizer(catalog: Catalog) -> Normalizer:
     return Normalizer(catalog.lexicons)
 
 
-def test_the_compiled_score_is_scikit_learns_probability(scorer: DangerScorer) -> None:
-    texts = ["me quieren matar", "donde esta la comar", "mwen vle mouri", "hello"]
-    expected = scorer.model.predict_proba(scorer.features.transform(texts))[:, 1]
-    assert list(scorer.probabilities(texts)) == pytest.approx(list(expected), abs=1e-9)
-
-
 def test_danger_buried_in_a_long_story_is_found_in_its_window(
     scorer: DangerScorer, normalizer: Normalizer
 ) -> None:

@@ -62,6 +62,29 @@ def test_in_the_source_checkout_the_home_is_the_checkout(monkeypatch: pytest.Mon
     assert settings.database_url == f"sqlite:///{PROJECT_ROOT / 'data' / 'migrant-bot.sqlite3'}"
 
 
+@pytest.mark.parametrize(
+    "url",
+    ["sqlite:///data/b.sqlite3", "sqlite:////tmp/b.sqlite3", "sqlite+pysqlite:///./db/../b.db"],
+)
+def test_a_plain_sqlite_file_is_read_as_sqlalchemy_reads_it(url: str) -> None:
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    expected = parsed.set(database=str(home() / str(parsed.database)))
+    settings = Settings(_env_file=None, database_url=url)
+    assert settings.database_url == expected.render_as_string(hide_password=False)
+
+
+def test_settings_with_a_plain_sqlite_file_do_not_import_sqlalchemy() -> None:
+    script = (
+        "import sys\n"
+        "from bot.config import Settings\n"
+        "Settings(_env_file=None, database_url='sqlite:///data/b.sqlite3')\n"
+        "assert 'sqlalchemy' not in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", script], check=True, timeout=60)
+
+
 def test_init_lays_out_a_home_that_the_bot_then_answers_from(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

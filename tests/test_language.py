@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
+from bot.config import PROJECT_ROOT
 from bot.understanding.language import LanguageDetector
 from bot.understanding.reader import Reader
 
@@ -84,6 +86,23 @@ def test_the_four_language_model_ranks_as_py3langid_restricted_to_them() -> None
     assert ours.nb_ptc.shape[1] == len(LANGUAGES)
     for text in ("kijan pou m jwenn transfe a", "où est le centre", "HOLA", "", "🙂", "cbp one"):
         assert ours.rank(text) == full.rank(text)
+    # Every labelled message of the tests (evaluation, dev, hard...): the eval's language
+    # figures are py3langid's own.
+    texts = [
+        json.loads(line)["text"]
+        for path in sorted((PROJECT_ROOT / "tests" / "data").rglob("*.jsonl"))
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
+    assert [ours.rank(t) for t in texts] == [full.rank(t) for t in texts]
+
+
+def test_the_four_language_model_keeps_only_the_automaton_our_languages_reach() -> None:
+    from bot.understanding.language import _four_language_identifier
+
+    ours = _four_language_identifier()
+    size = len(ours.tk_nextmove) * ours.tk_nextmove.itemsize
+    assert size < 16_000_000  # py3langid's whole automaton is 39 MB
 
 
 def test_the_four_language_model_is_kept_in_the_cache_and_loads_back_the_same(

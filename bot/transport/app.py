@@ -20,7 +20,6 @@ from bot.i18n import UiText
 from bot.languages import DEFAULT_LANGUAGE, LANGUAGES
 from bot.transport.background import Supervisor
 from bot.transport.handlers import Handlers
-from bot.transport.health import serve_health
 from bot.transport.metrics import Metrics
 from bot.transport.polling import Poller
 from bot.transport.ratelimit import rate_limiter_for
@@ -172,6 +171,9 @@ async def _poll(
         polling = asyncio.create_task(Poller(application, conversation, metrics).run(stop))
         serving = None
         if health is not None:
+            # Here, not at the top: uvicorn and Starlette (~3 MB) only when METRICS_PORT is set.
+            from bot.transport.health import serve_health
+
             serving = asyncio.create_task(serve_health(conversation, metrics, *health, stop))
         try:
             await polling  # a refused token ends the bot with its own message

@@ -16,18 +16,17 @@ import hashlib
 import logging
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-import psycopg
-from limits import RateLimitItemPerSecond
-from limits.aio.storage import RedisStorage
-from limits.aio.strategies import MovingWindowRateLimiter
-from redis.asyncio import ConnectionPool
-from sqlalchemy.engine import make_url
 from telegram.error import RetryAfter
 from telegram.ext import AIORateLimiter, BaseRateLimiter
 
 from bot.config import Settings
+
+# psycopg, limits and redis are imported by the limiter that uses them: on SQLite (PTB's own
+# limiter) they would cost the process ~25 MB and a quarter of a second for nothing.
+if TYPE_CHECKING:
+    import psycopg
 
 log = logging.getLogger(__name__)
 MAX_RETRIES = 3
@@ -139,12 +138,16 @@ class PostgresTurns:
     KEEP_SECONDS = 61 * MARGIN
 
     def __init__(self, database_url: str) -> None:
+        from sqlalchemy.engine import make_url
+
         url = make_url(database_url).set(drivername="postgresql")
         self._conninfo = url.render_as_string(hide_password=False)
         self._connection: psycopg.AsyncConnection[Any] | None = None
         self._busy = asyncio.Lock()
 
     async def take(self, windows: list[Window]) -> tuple[float, Any]:
+        import psycopg
+
         async with self._busy:
             connection = await self._connect()
             try:
@@ -161,6 +164,8 @@ class PostgresTurns:
             )
 
     async def _connect(self) -> psycopg.AsyncConnection[Any]:
+        import psycopg
+
         if self._connection is None or self._connection.closed:
             self._connection = await psycopg.AsyncConnection.connect(
                 self._conninfo, autocommit=True
@@ -215,6 +220,12 @@ class RedisTurns:
     whole seconds, so the one-second windows have no MARGIN here."""
 
     def __init__(self, url: str) -> None:
+        from limits import RateLimitItemPerSecond
+        from limits.aio.storage import RedisStorage
+        from limits.aio.strategies import MovingWindowRateLimiter
+        from redis.asyncio import ConnectionPool
+
+        self._item = RateLimitItemPerSecond
         self._pool = ConnectionPool.from_url(url)  # ours, so that `close` can close it
         # A documented option that the library's type hints leave out.
         storage = RedisStorage(
@@ -226,7 +237,7 @@ class RedisTurns:
 
     async def take(self, windows: list[Window]) -> tuple[float, Any]:
         for window in windows:
-            item = RateLimitItemPerSecond(window.limit, max(1, round(window.seconds)))
+            item = self._item(window.limit, max(1, round(window.seconds)))
             if not await self._limiter.hit(item, "migrant-bot", window.key):
                 stats = await self._limiter.get_window_stats(item, "migrant-bot", window.key)
                 loop_now = dt.datetime.now(dt.UTC).timestamp()

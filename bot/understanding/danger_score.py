@@ -13,7 +13,8 @@ own.
 Danger is often a few words buried in a long story (a CBP One question, then "they took my
 brother"): a message is read in overlapping windows of a few words, like the phrases it was
 trained on, and its score is the highest window's. It is trained when what it reads changes
-and kept in the model cache beside the intent classifier.
+(with scikit-learn) and kept in the model cache beside the intent classifier as plain arrays
+(bot/understanding/tfidf.py): reading does not import scikit-learn.
 """
 
 from __future__ import annotations
@@ -21,23 +22,24 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
-import sklearn
-from scipy import sparse
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import FeatureUnion
 
 from bot.content.catalog import Catalog
 from bot.content.expressions import GAP, is_year
 from bot.languages import LANGUAGES
-from bot.understanding.features import text_features
-from bot.understanding.model_cache import ModelCache
+from bot.understanding.model_cache import ModelCache, sklearn_version
 from bot.understanding.normalize import Normalizer
+from bot.understanding.tfidf import Features
+
+if TYPE_CHECKING:  # scikit-learn is imported only to train (see `fit_danger_model`)
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import FeatureUnion
 
 # Bump when training or features change: every cached danger model is then trained again.
-DANGER_MODEL_VERSION = 5
+# 6: kept as plain arrays (bot/understanding/tfidf.py); 7: every year read as one word.
+DANGER_MODEL_VERSION = 7
 # Windows as long as a danger phrase with some words around it, half overlapping so that no
 # phrase is cut in two everywhere. Chosen on tests/data/danger-dev and danger-dev2 (6, 8 and
 # 10 words tried: 8 caught the most there for the fewest false alarms).
@@ -52,8 +54,10 @@ MIN_KNOWN_WORDS = 2
 YEAR = "yyyy"  # what every year is to the score (see _words)
 
 
-@dataclass(frozen=True)
-class DangerExample:
+class DangerExample(NamedTuple):
+    """One phrase and whether it tells of danger (a named tuple: the training key makes
+    ~11,000 at every start, five times faster than a frozen dataclass)."""
+
     text: str
     lang: str
     danger: bool
@@ -102,41 +106,50 @@ def _plain(expression: str) -> str:
     return " ".join(word.rstrip("*") for word in expression.split() if word != GAP)
 
 
+def fit_danger_model(
+    catalog: Catalog, normalizer: Normalizer
+) -> tuple[FeatureUnion, LogisticRegression]:
+    """The fitted features and logistic model (scikit-learn, imported here: only training
+    needs it)."""
+    from sklearn.linear_model import LogisticRegression
+
+    from bot.understanding.features import text_features
+
+    examples = danger_examples(catalog)
+    texts = [" ".join(_words(normalizer.tokens(e.text, e.lang))) for e in examples]
+    features = text_features()
+    model = LogisticRegression(C=REGULARISATION, class_weight="balanced", max_iter=2000)
+    model.fit(features.fit_transform(texts), [e.danger for e in examples])
+    return features, model
+
+
 class DangerScorer:
     """`score(tokens)` is the probability, 0 to 1, that a normalised message tells of
-    danger."""
+    danger; it holds only the TF-IDF features as arrays, the weights and the intercept."""
 
-    def __init__(self, features: FeatureUnion, model: LogisticRegression) -> None:
+    def __init__(self, features: Features, weights: np.ndarray, intercept: float) -> None:
         self.features = features
-        self.model = model
-        self._compile()
+        self._weights = weights
+        self._intercept = intercept
+        self._known = frozenset(word for word in features.parts[0].vocabulary() if " " not in word)
 
-    def _compile(self) -> None:
+    @classmethod
+    def from_fitted(cls, features: FeatureUnion, model: LogisticRegression) -> DangerScorer:
         """The fitted model as plain arrays: one message is many windows, and scikit-learn's
         checks on every call would cost more than the arithmetic (a test holds them equal)."""
-        self._vectorizers = [vectorizer for _, vectorizer in self.features.transformer_list]
         # Labels are booleans, so the classes are (False, True): the weights are danger's.
-        self._weights = np.ascontiguousarray(self.model.coef_[0])
-        self._intercept = float(self.model.intercept_[0])
-        self._known = frozenset(
-            word for word in self._vectorizers[0].vocabulary_ if " " not in word
-        )
+        weights = np.ascontiguousarray(model.coef_[0], dtype=np.float64)
+        return cls(Features.from_union(features), weights, float(model.intercept_[0]))
 
     @classmethod
     def train(cls, catalog: Catalog, normalizer: Normalizer) -> DangerScorer:
-        examples = danger_examples(catalog)
-        texts = [" ".join(_words(normalizer.tokens(e.text, e.lang))) for e in examples]
-        features = text_features()
-        model = LogisticRegression(C=REGULARISATION, class_weight="balanced", max_iter=2000)
-        model.fit(features.fit_transform(texts), [e.danger for e in examples])
-        return cls(features, model)
+        return cls.from_fitted(*fit_danger_model(catalog, normalizer))
 
     def __getstate__(self) -> dict[str, object]:
-        return {"features": self.features, "model": self.model}
+        return {"features": self.features, "weights": self._weights, "intercept": self._intercept}
 
     def __setstate__(self, state: dict[str, object]) -> None:
-        self.__dict__.update(state)
-        self._compile()
+        self.__init__(state["features"], state["weights"], state["intercept"])  # type: ignore[misc]
 
     def score(self, tokens: Sequence[str]) -> float:
         """The highest probability of danger over the whole message and its windows; 0 for
@@ -147,9 +160,9 @@ class DangerScorer:
         return float(self.probabilities(windows(words)).max())
 
     def probabilities(self, texts: list[str]) -> np.ndarray:
-        """What `self.model.predict_proba(features)[:, danger]` gives for these texts."""
-        matrix = sparse.hstack([v.transform(texts) for v in self._vectorizers], format="csr")
-        decision = matrix @ self._weights + self._intercept
+        """What the fitted model's `predict_proba(features.transform(texts))[:, danger]`
+        gives for these texts."""
+        decision = self.features.decision(texts, self._weights) + self._intercept
         return np.asarray(1.0 / (1.0 + np.exp(-decision)))
 
 
@@ -178,7 +191,7 @@ def danger_training_key(catalog: Catalog) -> str:
     """A hash of what the danger score would be trained on, and with which code."""
     material = {
         "model": DANGER_MODEL_VERSION,
-        "sklearn": sklearn.__version__,
+        "sklearn": sklearn_version(),
         "examples": [(e.text, e.lang, e.danger) for e in danger_examples(catalog)],
         "lexicons": {
             lang: [sorted(lexicon.replacements.items()), sorted(lexicon.stopwords)]

@@ -122,6 +122,14 @@ class LanguageDetector:
         return {lang: v / total for lang, v in exp.items()}
 
 
+# The UTF-8 bytes the pruned model reads: ASCII, continuation bytes, and the lead bytes of
+# U+0080-U+027F (Latin-1, Latin Extended-A and -B), U+2000-U+2FFF (’ “ … and other punctuation
+# and symbols) and U+10000-U+3FFFF (emoji). Our four languages are written in these; so few of
+# py3langid's states are reached from them that a state fits in 16 bits.
+ALPHABET = bytes([*range(0xC0), *range(0xC2, 0xCA), 0xE2, 0xF0])
+_PRUNING = "latin1-2"  # in the cache key: a change of ALPHABET derives the model again
+
+
 def _cached_identifier(cache: ModelCache | None) -> Any:
     """The four-language identifier from `cache` (keyed by py3langid's version), or derived."""
     if cache is None:
@@ -130,16 +138,19 @@ def _cached_identifier(cache: ModelCache | None) -> Any:
 
     from py3langid.langid import LanguageIdentifier
 
-    key = f"py3langid-{version('py3langid')}-{'-'.join(LANGUAGES)}"
+    key = f"py3langid-{version('py3langid')}-{'-'.join(LANGUAGES)}-{_PRUNING}"
     return cache.load_or_build("language", key, LanguageIdentifier, _four_language_identifier)
 
 
 def _four_language_identifier() -> Any:
-    """py3langid's identifier with only our four languages' columns of its model kept.
+    """py3langid's identifier pruned to our four languages and to the text they are written in.
 
     Its own `set_languages` ranks the same way but keeps the full 142-language matrix beside
-    the slice (27 MB, for a later reset); here the full matrix is dropped once sliced, and
-    the DFA's output table becomes a compact array instead of a list of Python ints."""
+    the slice (27 MB, for a later reset), and its byte automaton (39 MB) reads every script.
+    Here only our languages' columns are kept, and only the automaton's states that bytes of
+    ALPHABET reach from the start: for a text of those characters the walk, the features and
+    so the ranking are py3langid's own (a test compares). A byte outside it (Cyrillic, Arabic,
+    CJK...) starts the walk again, so other scripts' features are not read."""
     from array import array
 
     import numpy as np
@@ -148,12 +159,37 @@ def _four_language_identifier() -> Any:
 
     ptc, pc, classes, nextmove, row, output = load_model(MODEL_DIR / MODEL_FILE)
     keep = [i for i, label in enumerate(classes) if label in LANGUAGES]
-    return LanguageIdentifier(
-        np.ascontiguousarray(ptc[:, keep]),
+    table = np.frombuffer(nextmove, dtype=nextmove.typecode).reshape(-1, 256)
+    rows = np.frombuffer(row, dtype=row.typecode)
+    allowed = np.frombuffer(ALPHABET, dtype=np.uint8)
+    reached = np.zeros(len(rows), dtype=bool)
+    reached[0] = True
+    frontier = np.array([0])
+    while len(frontier):
+        targets = np.unique(table[rows[frontier]][:, allowed])
+        frontier = targets[~reached[targets]]
+        reached[frontier] = True
+    states = np.flatnonzero(reached)  # state 0, the start, stays first
+    code = "H" if len(states) < 1 << 16 else "I"  # a state's number, 16 bits or 32
+    renumber = np.zeros(len(rows), dtype=code)
+    renumber[states] = np.arange(len(states))
+    pruned = renumber[table[rows[states]]]
+    pruned[:, np.setdiff1d(np.arange(256), allowed)] = 0  # outside ALPHABET: start again
+    unique, state_row = np.unique(pruned, axis=0, return_inverse=True)
+    row_code = "H" if len(unique) < 1 << 16 else "I"
+    outputs = np.asarray(output)[states]
+    features, feature = np.unique(outputs[outputs >= 0], return_inverse=True)
+    outputs[outputs >= 0] = feature
+    identifier = LanguageIdentifier(
+        np.ascontiguousarray(ptc[features][:, keep]),
         np.ascontiguousarray(pc[keep]),
         [classes[i] for i in keep],
-        nextmove,
-        array("i", output),
+        array(code, unique.tobytes()),
+        array("i", outputs.astype(np.int32).tobytes()),
         norm_probs=True,
-        tk_row=row,
+        tk_row=array(row_code, state_row.ravel().astype(row_code).tobytes()),
     )
+    # Each state's first entry in the automaton, which py3langid keeps as a list of Python
+    # ints (2.4 MB): as an array, a tenth of that, read the same way by its walk.
+    identifier._rowbase = array("I", (state_row.ravel().astype(np.uint32) << 8).tobytes())
+    return identifier

@@ -19,10 +19,10 @@ import os
 import pickle
 import tempfile
 from collections.abc import Callable
+from functools import cache
+from importlib.metadata import version
 from pathlib import Path
 from typing import TypeVar
-
-import sklearn
 
 from bot.content.catalog import Catalog
 from bot.understanding.classifier import (
@@ -36,17 +36,23 @@ from bot.understanding.normalize import Normalizer
 log = logging.getLogger(__name__)
 
 # Bump when training or features change: every cached model is then trained again.
-MODEL_VERSION = 3
+MODEL_VERSION = 6  # 6: kept as plain arrays (bot/understanding/tfidf.py)
 KEPT = 4  # newest models of each kind kept in the folder; older ones are removed
 
 Model = TypeVar("Model")
+
+
+@cache
+def sklearn_version() -> str:
+    """scikit-learn's version, read without importing it (reading a model does not need it)."""
+    return version("scikit-learn")
 
 
 def training_key(catalog: Catalog, extras: Extras) -> str:
     """A hash of what the model would be trained on, and with which code."""
     material = {
         "model": MODEL_VERSION,
-        "sklearn": sklearn.__version__,
+        "sklearn": sklearn_version(),
         "extras": repr(extras),
         "examples": [(e.text, e.lang, e.intent) for e in labelled_examples(catalog, extras)],
         "small_talk": sorted(i.id for i in catalog.intents.values() if i.small_talk),
