@@ -79,6 +79,59 @@ def test_past_violence_and_stolen_things_are_not_danger(engine: Engine, text: st
     assert not outcome.danger
 
 
+def test_danger_words_in_a_past_story_do_not_make_the_answer_the_emergency_one(
+    engine: Engine,
+) -> None:
+    """The classifier alone finds the emergency likely here (robbed, the road); the policy
+    judges the message without its past story, and so does the answer."""
+    outcome = Person(engine).says("last month they robbed us on the road, can i still report it?")
+    assert not outcome.danger
+    assert outcome.understanding is None or outcome.understanding.intent != "emergency"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "they kidnapped me in 2021 in guatemala, that is why i came to mexico",
+        "yo te kidnape m an 2020 ann ayiti, se pou sa m kite",
+    ],
+)
+def test_violence_told_with_its_year_is_past(engine: Engine, text: str) -> None:
+    """Any year stands for the year in a past entry, and one language's past protects the
+    others' lists ("kidnap*" is French too)."""
+    assert not Person(engine).says(text).danger
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "in 2021 they kidnapped me in honduras and now the same men are outside my room",
+        "en 2019 me secuestraron y ahora me estan siguiendo aqui en tapachula",
+    ],
+)
+def test_danger_now_after_a_dated_past_still_gets_the_numbers(engine: Engine, text: str) -> None:
+    assert Person(engine).says(text).danger
+
+
+@pytest.mark.parametrize("text", ["porfa ayudaaa", "please help me", "ed mwen souple"])
+def test_a_bare_call_for_help_gets_the_numbers_first(engine: Engine, text: str) -> None:
+    """Then what it was read as (the menu, or "did you mean"), with no urgent ticket."""
+    outcome = Person(engine).says(text)
+    assert outcome.danger and texts(outcome)[0].startswith(("Si está", "If you", "Si ou"))
+
+
+def test_help_alone_is_the_menu_without_the_alarm(engine: Engine) -> None:
+    outcome = Person(engine).says("help")
+    assert not outcome.danger
+    assert outcome.understanding is not None and outcome.understanding.intent == "help_menu"
+
+
+def test_asking_whether_a_route_is_dangerous_is_not_danger(engine: Engine) -> None:
+    """The emergency examples tell of the train and Arriaga: a question about the route
+    there is not danger for it."""
+    assert not Person(engine).says("is it dangerous to take the train north from arriaga?").danger
+
+
 @pytest.mark.parametrize(
     "text",
     [
@@ -212,3 +265,22 @@ def test_the_fourth_set_keeps_recall_and_few_false_alarms(engine: Engine) -> Non
     for lang in LANGUAGES:
         assert tallies[lang].recall >= 0.98, (lang, tallies["all"].errors)
     assert tallies["all"].false_alarm_rate <= FOURTH_SET_FALSE_ALARMS, tallies["all"].errors
+
+
+# Written on 2026-12-04 by four writers (one per language) who never saw the content, with
+# close look-alikes on purpose (a route asked about, past violence as the reason for asylum,
+# figures of speech); its errors were then read and classes of them fixed, never its sentences.
+FIFTH_SET = sorted((PROJECT_ROOT / "tests" / "data" / "danger-dev5").glob("*.jsonl"))
+# Before its errors were read: recall 94.4% in Spanish ("ayudaaa x favor", "hlp plis": a bare
+# call for help read as asking for the menu), 21% of its look-alikes alarmed. After: 97.2%
+# at least ("hlp" alone is the menu), 8.8% of false alarms, the issue's 10% with one message
+# to spare.
+FIFTH_SET_RECALL = 0.97
+FIFTH_SET_FALSE_ALARMS = 0.10
+
+
+def test_the_fifth_set_keeps_recall_and_fewer_false_alarms(engine: Engine) -> None:
+    tallies = evaluate_danger(engine, read_examples(FIFTH_SET), keep_errors=True)
+    for lang in LANGUAGES:
+        assert tallies[lang].recall >= FIFTH_SET_RECALL, (lang, tallies["all"].errors)
+    assert tallies["all"].false_alarm_rate <= FIFTH_SET_FALSE_ALARMS, tallies["all"].errors

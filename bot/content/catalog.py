@@ -148,7 +148,8 @@ class Danger(_Strict):
     before the expressions are looked for, and so is danger told as the `past` ("me asaltaron
     hace dos años en honduras"). `ordinary` messages share danger's words but are
     not danger ("la policía me pidió mis papeles"): the danger score learns them as not
-    danger, and nothing is cut out of a message for them."""
+    danger, and nothing is cut out of a message for them. `cries` are whole messages that
+    are only a call for help ("ayuda por favor"): the numbers come first, before the menu."""
 
     source: str = Field(min_length=3)
     reviewed: dt.date
@@ -157,6 +158,7 @@ class Danger(_Strict):
     past: dict[Lang, list[str]] = {}
     ordinary: dict[Lang, list[str]] = {}
     stories: dict[Lang, list[str]] = {}
+    cries: dict[Lang, list[str]] = {}
 
 
 class Lexicon(_Strict):

@@ -2,7 +2,8 @@
 
 Staff write plain words; two marks cover what plain words can't: `word*` matches any word that
 starts with it (verb forms: "secuestr*"), and `..` between two words lets up to
-`GAP_WORDS` other words stand there ("quieren .. matar*"). Typos are forgiven by the matcher,
+`GAP_WORDS` other words stand there ("quieren .. matar*"). A year stands for every year
+("secuestr* .. en 2020" is also "me secuestraron en 2019"). Typos are forgiven by the matcher,
 not written out.
 """
 
@@ -15,6 +16,13 @@ GAP = ".."
 GAP_WORDS = 3
 MIN_PREFIX = 4  # "mat*" would match half the dictionary
 _WORD = re.compile(r"^[a-z0-9]+\*?$")
+# 1950 to 2029, 2000 aside: it is as often an amount ("piden 2000 dolares") as a year.
+_YEAR = re.compile(r"^(19[5-9][0-9]|200[1-9]|201[0-9]|202[0-9])$")
+
+
+def is_year(word: str) -> bool:
+    """A word that is a year of someone's life story."""
+    return _YEAR.match(word) is not None
 
 
 @dataclass(frozen=True)

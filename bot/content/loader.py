@@ -378,7 +378,7 @@ class _Reader:
                 self._check_expressions(
                     src, (*at, "expressions", lang), f"danger.{kind.id}.{lang}", expressions
                 )
-        for section in ("not_danger", "past"):
+        for section in ("not_danger", "past", "cries"):
             for lang, expressions in getattr(danger, section).items():
                 self._check_expressions(
                     src, (*where, section, lang), f"{section}.{lang}", expressions

@@ -125,7 +125,9 @@ class Engine:
         event = incoming.event
         lang = self._language(state, None, incoming.client_language)
         if isinstance(event, TextEvent):
-            reading = self.reader.read(event.text, lang)
+            reading = self._safety.without_look_alikes(
+                event.text, self.reader.read(event.text, lang)
+            )
             alarm = self._safety.assess(event.text, reading)
             if alarm is not None:
                 outcome = self._emergency(incoming, state, lang, alarm, reading, event.text)
@@ -204,6 +206,9 @@ class Engine:
             lang = self._language(state, None, incoming.client_language)
             return self._not_understood(incoming, state, lang, text, None, record=False)
         reading = self.reader.read(text, state.language or as_language(incoming.client_language))
+        # Danger's words in a look-alike or a past story must not make the answer the
+        # emergency one either (the safety policy judges the rest of the message).
+        reading = self._safety.without_look_alikes(text, reading)
         lang = self._language(state, reading, incoming.client_language)
         state.pending = None
         alarm = self._safety.assess(text, reading)

@@ -17,7 +17,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
 from bot.content.catalog import Danger
-from bot.content.expressions import GAP, Term, parse_expression
+from bot.content.expressions import GAP, Term, is_year, parse_expression
 from bot.languages import LANGUAGES, Lang
 from bot.understanding.normalize import Normalizer
 
@@ -54,7 +54,10 @@ class _Patterns:
         for text, prefix in self._by_first:
             if prefix:
                 self._stems[text[:2]].append(text)
-        self._long_words = [t for t, p in self._by_first if not p and len(t) >= FUZZY_FROM]
+        self._long_words = [
+            t for t, p in self._by_first if not p and len(t) >= FUZZY_FROM and not is_year(t)
+        ]
+        self._years = [t for t, p in self._by_first if not p and is_year(t)]
         # Messages share most of their words: each word is looked up once per list.
         self._firsts = lru_cache(maxsize=50_000)(self._firsts_of)
 
@@ -75,6 +78,8 @@ class _Patterns:
 
     def _firsts_of(self, token: str, fuzzy: bool) -> tuple[tuple[str, bool], ...]:
         found = [(token, False)] if (token, False) in self._by_first else []
+        if is_year(token):
+            found += [(year, False) for year in self._years if year != token]
         found += [
             (stem, True) for stem in self._stems.get(token[:2], ()) if _starts(token, stem, fuzzy)
         ]
@@ -93,6 +98,8 @@ class DangerDetector:
         self._normalizer = normalizer
         self._danger: dict[Lang, _Patterns] = {}
         self._look_alikes: dict[Lang, _Patterns] = {}
+        self._cries: dict[Lang, _Patterns] = {}
+        pasts: dict[Lang, list[_Expression]] = {}
         for lang in LANGUAGES:
             found = [
                 self._expression(text, lang, kind.id)
@@ -102,12 +109,19 @@ class DangerDetector:
             self._danger[lang] = _Patterns(found)
             # Danger told as the past is cut out like a look-alike ("me asaltaron hace dos
             # años en honduras, por eso pedí refugio").
-            look_alikes = (
-                [*danger.not_danger.get(lang, []), *danger.past.get(lang, [])] if danger else []
-            )
+            past = _both_orders(danger.past.get(lang, [])) if danger else []
+            figures = danger.not_danger.get(lang, []) if danger else []
+            pasts[lang] = [self._expression(t, lang, "") for t in past]
+            cries = danger.cries.get(lang, []) if danger else []
+            self._cries[lang] = _Patterns([self._expression(t, lang, "") for t in cries])
             self._look_alikes[lang] = _Patterns(
-                [self._expression(t, lang, "") for t in look_alikes]
+                [*(self._expression(t, lang, "") for t in figures), *pasts[lang]]
             )
+        # Each language's list is read with the other languages' past too (see find).
+        self._others_past = {
+            lang: _Patterns([e for other in LANGUAGES if other != lang for e in pasts[other]])
+            for lang in LANGUAGES
+        }
 
     def _expression(self, text: str, lang: Lang, kind: str) -> _Expression:
         """An expression spelled as messages are after the lexicon ("m vle mouri" is read
@@ -131,6 +145,29 @@ class DangerDetector:
             tokens: list[str | None] = list(self._normalizer.tokens(text, lang, MAX_CHARS))
             self._cut_look_alikes(lang, tokens)
             read.append((lang, tokens))
+        if self._first(read) is None:
+            return None
+        # Every language's past too, word for word: "kidnap*" is in the French list as well,
+        # and an English past story ("i was kidnapped .. in 2022") must not be danger in
+        # French. Not their figures of speech, nor with typos forgiven: Creole "raison" would
+        # cut French "maison". Only once danger is found: most messages have none.
+        for lang, tokens in read:
+            _cut(self._others_past[lang], tokens, fuzzy=False)
+        return self._first(read)
+
+    def is_cry(self, text: str) -> bool:
+        """Whether the whole text is only a call for help ("ayudaaa x favor", "help me
+        please"), typos forgiven, in any language."""
+        for lang in LANGUAGES:
+            tokens = self._normalizer.tokens(text, lang, MAX_CHARS)
+            if tokens and any(
+                _match_from(cry.terms, tokens, 0, fuzzy=True) == len(tokens)
+                for cry in self._cries[lang].expressions
+            ):
+                return True
+        return False
+
+    def _first(self, read: list[tuple[Lang, list[str | None]]]) -> DangerMatch | None:
         for fuzzy in (False, True):
             for lang, tokens in read:
                 found = self._danger[lang].find(tokens, fuzzy)
@@ -149,12 +186,28 @@ class DangerDetector:
         return [token for token in tokens if token is not None]
 
     def _cut_look_alikes(self, lang: Lang, tokens: list[str | None]) -> None:
-        patterns = self._look_alikes[lang]
-        if not patterns.expressions:
-            return
-        while (found := patterns.find(tokens, fuzzy=True)) is not None:
-            _expression, start, end = found
-            tokens[start:end] = [_CUT] * (end - start)
+        _cut(self._look_alikes[lang], tokens, fuzzy=True)
+
+
+def _cut(patterns: _Patterns, tokens: list[str | None], fuzzy: bool) -> None:
+    """Cuts every span where one of `patterns` is found out of `tokens`."""
+    if not patterns.expressions:
+        return
+    while (found := patterns.find(tokens, fuzzy)) is not None:
+        _expression, start, end = found
+        tokens[start:end] = [_CUT] * (end - start)
+
+
+def _both_orders(expressions: Sequence[str]) -> list[str]:
+    """Past entries as written and, those of two parts, the other way round: when it
+    happened may be told before or after what happened ("me robaron .. el mes pasado" is
+    also "el mes pasado .. me robaron"), and staff should not have to write both."""
+    found = dict.fromkeys(expressions)
+    for expression in expressions:
+        parts = expression.split(f" {GAP} ")
+        if len(parts) == 2:
+            found.setdefault(f"{parts[1]} {GAP} {parts[0]}")
+    return list(found)
 
 
 def _match_from(
@@ -182,7 +235,7 @@ def _term_matches(term: Term, token: str | None, fuzzy: bool) -> bool:
 
 
 def _same(token: str, word: str, fuzzy: bool) -> bool:
-    if token == word:
+    if token == word or (is_year(word) and is_year(token)):
         return True
     if not fuzzy or len(word) < FUZZY_FROM or abs(len(token) - len(word)) > 1:
         return False

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import numpy as np
 
 from bot.content.catalog import Catalog
-from bot.content.expressions import GAP
+from bot.content.expressions import GAP, is_year
 from bot.languages import LANGUAGES
 from bot.understanding.model_cache import ModelCache, sklearn_version
 from bot.understanding.normalize import Normalizer
@@ -38,7 +38,8 @@ if TYPE_CHECKING:  # scikit-learn is imported only to train (see `fit_danger_mod
     from sklearn.pipeline import FeatureUnion
 
 # Bump when training or features change: every cached danger model is then trained again.
-DANGER_MODEL_VERSION = 6  # 6: kept as plain arrays (bot/understanding/tfidf.py)
+# 6: kept as plain arrays (bot/understanding/tfidf.py); 7: every year read as one word.
+DANGER_MODEL_VERSION = 7
 # Windows as long as a danger phrase with some words around it, half overlapping so that no
 # phrase is cut in two everywhere. Chosen on tests/data/danger-dev and danger-dev2 (6, 8 and
 # 10 words tried: 8 caught the most there for the fewest false alarms).
@@ -50,6 +51,7 @@ REGULARISATION = 3.0  # LogisticRegression's C: 1 and 3 tried on the same sets, 
 # 0.6-0.9 with balanced classes. One- and two-word danger is the lists' (and the intent
 # classifier's) to catch: "auxilio", "anmwe", "me violaron".
 MIN_KNOWN_WORDS = 2
+YEAR = "yyyy"  # what every year is to the score (see _words)
 
 
 class DangerExample(NamedTuple):
@@ -166,8 +168,14 @@ class DangerScorer:
 
 def _words(tokens: Sequence[str]) -> list[str]:
     """The tokens without numbers: "2 hijos", "3 dias" appear in danger and in ordinary
-    stories alike, and the model had learnt "message 2" as danger (0.88)."""
-    return [token for token in tokens if not token.isdigit()]
+    stories alike, and the model had learnt "message 2" as danger (0.88). A year is kept as
+    one word, YEAR, whichever it is: danger now is not told with its year, and a past one
+    often is ("en 2019 mataron a mi padre, eso cuenta para el asilo?")."""
+    return [
+        YEAR if is_year(token) else token
+        for token in tokens
+        if not token.isdigit() or is_year(token)
+    ]
 
 
 def windows(tokens: Sequence[str]) -> list[str]:
