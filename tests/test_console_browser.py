@@ -186,9 +186,12 @@ def test_an_unanswered_question_becomes_an_example_the_bot_answers(served: Setup
     example = group.locator('input[name="example"]').get_attribute("value") or ""
     assert example.startswith(QUESTION)
     group.locator('select[name="intent"]').select_option("center_services")
-    group.get_by_role("button", name="Add as example").click()
+    # The save trains the classifier again before its page comes back: seconds, and more
+    # than Playwright's 30 s default on a loaded machine.
+    phone.set_default_navigation_timeout(180_000)
+    group.get_by_role("button", name="Add as example").click(timeout=180_000)
     added = phone.locator('[data-testid="added"]')
-    added.wait_for(timeout=120_000)  # training the classifier again takes seconds
+    added.wait_for(timeout=180_000)
     assert "content/intents/care_centers.yaml:" in added.inner_text()
     assert phone.locator('[data-testid="group"]', has_text=QUESTION).count() == 0
     _shoot(phone, "unanswered-added")
