@@ -54,6 +54,7 @@ eval: $(STAMP)
 	$(BIN)/migrant-bot eval tests/data/danger/*.jsonl
 	$(BIN)/migrant-bot eval tests/data/danger-heldout/*.jsonl
 	$(BIN)/migrant-bot eval tests/data/danger-heldout2/*.jsonl
+	$(BIN)/migrant-bot eval tests/data/danger-heldout3/*.jsonl
 
 ## bench: understanding beside its anchors (accuracy, ablation, latency, start-up, memory)
 bench: $(STAMP)
