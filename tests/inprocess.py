@@ -135,8 +135,8 @@ class LocalTelegram(EmulatorClient):
     def __init__(self, settings: Settings, parts: Parts, database: Database) -> None:
         """`settings` say the rest (a staff group, working hours); a staff group is created
         by the test in `state` with the id it gave."""
-        self.state = EmulatorState()
-        super().__init__("http://emulator.invalid", self.state.bot.token)
+        self.emulated = EmulatorState()
+        super().__init__("http://emulator.invalid", self.emulated.bot.token)
         self._http.close()
         self._loop = asyncio.new_event_loop()
         self.settings = settings.model_copy(update={
@@ -151,7 +151,7 @@ class LocalTelegram(EmulatorClient):
         self.conversation = build_conversation(self.settings, self._parts, self._database)
         application = build_application(
             self.settings, self.conversation, UiText(self.settings.locales_dir), Metrics(),
-            updater=False, request=EmulatorRequest(self.state),
+            updater=False, request=EmulatorRequest(self.emulated),
         )  # fmt: skip
         self._loop.run_until_complete(application.initialize())
         return application
@@ -182,7 +182,7 @@ class LocalTelegram(EmulatorClient):
                 args.update(json or {})
                 args.update(match.groupdict())
                 try:
-                    result = await handler(self.state, args)
+                    result = await handler(self.emulated, args)
                 except (ControlError, ApiError) as error:
                     raise EmulatorError(f"{method} {path}: {error}") from error
                 if method == "POST":
@@ -192,7 +192,7 @@ class LocalTelegram(EmulatorClient):
 
     def bot_api(self, method: str, *, http_timeout: float = 30.0, **params: Any) -> JSON:
         """Call the Bot API as the bot would (the answer, errors included)."""
-        call = answer_call(self.state, method, botapi.normalize_params(params), {})
+        call = answer_call(self.emulated, method, botapi.normalize_params(params), {})
         return self._loop.run_until_complete(call)[1]
 
     def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
@@ -207,12 +207,12 @@ class LocalTelegram(EmulatorClient):
         if self.down:
             return
         attempts = 0
-        while pending := self.state.deliverable_updates(Update.ALL_TYPES):
+        while pending := self.emulated.deliverable_updates(Update.ALL_TYPES):
             payload = copy.deepcopy(pending[0])
             update = Update.de_json(payload, self.application.bot)
             metrics = Metrics()
             if await handle_once(self.application, self.conversation, metrics, update):
-                self.state.confirm_updates(payload["update_id"] + 1)
+                self.emulated.confirm_updates(payload["update_id"] + 1)
                 attempts = 0
                 continue
             attempts += 1
