@@ -79,5 +79,5 @@ def set_up_logging(settings: Settings) -> None:
             handler.setFormatter(json_lines())
     token = settings.telegram_bot_token
     keep_logs_private(token.get_secret_value() if token else None)
-    for noisy in ("httpx", "httpcore", "alembic.runtime.migration"):
+    for noisy in ("httpx", "httpcore", "alembic.runtime"):  # its steps and plugins
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.root.level))

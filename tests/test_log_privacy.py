@@ -5,8 +5,13 @@ from __future__ import annotations
 import io
 import json
 import logging
+from pathlib import Path
 
-from bot.log_privacy import PrivateLog, json_lines
+import pytest
+
+from bot.config import Settings
+from bot.log_privacy import PrivateLog, json_lines, set_up_logging
+from bot.storage.database import make_engine, upgrade
 
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
 
@@ -70,3 +75,22 @@ def test_json_lines_carry_no_token_even_in_a_traceback() -> None:
     assert record["level"] == "ERROR" and record["logger"] == "bot.json"
     assert record["message"] == "sending failed for https://x/bot<token>"
     assert "RuntimeError" in record["exc_info"]
+
+
+def test_a_first_migration_prints_no_alembic_lines(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The terminal chat of `make run` starts on a new database: Alembic's INFO lines (its
+    plugins since 1.17, its steps) would come before the bot's welcome."""
+    root = logging.getLogger()
+    level, handlers = root.level, list(root.handlers)
+    set_up_logging(Settings(_env_file=None, log_level="INFO"))
+    engine = make_engine(f"sqlite:///{tmp_path / 'bot.sqlite3'}")
+    try:
+        with caplog.at_level(logging.INFO):
+            upgrade(engine)
+    finally:
+        engine.dispose()
+        root.setLevel(level)
+        root.handlers[:] = handlers
+    assert [r.name for r in caplog.records if r.name.startswith("alembic")] == []
