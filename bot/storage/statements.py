@@ -32,7 +32,8 @@ PEOPLE, EVENTS, UNANSWERED, PROCESSED, TICKETS = (
 @dataclass(frozen=True)
 class HotStatements:
     """Claim (`claim`, else `retake`, else `claim_state`), the person's `state`, the turn's
-    record (`person`, `event`, `unanswered`) and `finish`. Parameters are named `p_*`."""
+    record (`person`, `event`, `unanswered`), and a held claim's `renew`, `release` and
+    `finish`. Parameters are named `p_*`."""
 
     claim: Executable
     retake: Executable
@@ -41,10 +42,13 @@ class HotStatements:
     person: Executable
     event: Executable
     unanswered: Executable
+    renew: Executable
+    release: Executable
     finish: Executable
 
 
 def _held() -> tuple[ColumnElement[bool], ...]:
+    """The claim of `p_update_id` is still `p_owner`'s, and the update not yet handled."""
     return (
         PROCESSED.c.update_id == bindparam("p_update_id"),
         PROCESSED.c.owner == bindparam("p_owner"),
@@ -127,7 +131,7 @@ def hot_statements(dialect: ModuleType) -> HotStatements:
         language=bindparam("p_language"),
         text=bindparam("p_text"),
     )
-    finish = update(PROCESSED).where(*_held()).values(state=bindparam("p_state"))
+    held = update(PROCESSED).where(*_held())
     return HotStatements(
         claim=claim,
         retake=retake,
@@ -136,5 +140,7 @@ def hot_statements(dialect: ModuleType) -> HotStatements:
         person=person,
         event=event,
         unanswered=unanswered,
-        finish=finish,
+        renew=held.values(claimed_at=bindparam("p_now")),
+        release=held.values(claimed_at=None, owner=None),
+        finish=held.values(state=bindparam("p_state")),
     )

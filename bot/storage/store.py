@@ -11,14 +11,12 @@ from enum import StrEnum
 from sqlalchemy import Connection, Engine, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.sql import ColumnElement
 
 from bot.dialog.events import Outcome, UserState
 from bot.languages import as_language
 from bot.storage.models import (
     DONE,
     FAILED,
-    HANDLING,
     ConsoleChange,
     ConsoleLoginLink,
     ConsoleSession,
@@ -32,7 +30,7 @@ from bot.storage.models import (
     UnsentReplies,
 )
 from bot.storage.retention import Purged, purge
-from bot.storage.statements import PROCESSED, hot_statements
+from bot.storage.statements import hot_statements
 
 # Every table that holds something about a person; /forget empties each of them.
 PERSONAL_TABLES = (
@@ -214,7 +212,7 @@ class Store:
         """Keeps a claim alive while its update is being handled; False if it was lost."""
         with self._engine.begin() as connection:
             result = connection.execute(
-                update(PROCESSED).where(*self._held(update_id, owner)).values(claimed_at=now)
+                self._hot.renew, {"p_update_id": update_id, "p_owner": owner, "p_now": now}
             )
             return _rowcount(result) == 1
 
@@ -250,11 +248,7 @@ class Store:
         """Handling failed or was interrupted: the next delivery takes the update again
         (`UpdateClaim.RETAKEN`, so it looks for what the failed attempt left unsent)."""
         with self._engine.begin() as connection:
-            connection.execute(
-                update(PROCESSED)
-                .where(*self._held(update_id, owner))
-                .values(claimed_at=None, owner=None)
-            )
+            connection.execute(self._hot.release, {"p_update_id": update_id, "p_owner": owner})
 
     def keep_unsent(self, update_id: int, user_id: int, replies: str, now: dt.datetime) -> None:
         """What an update still has to send (`replies`, opaque here), for its retry."""
@@ -273,14 +267,6 @@ class Store:
     def drop_unsent(self, update_id: int) -> None:
         with self._sessions.begin() as session:
             session.execute(delete(UnsentReplies).where(UnsentReplies.update_id == update_id))
-
-    @staticmethod
-    def _held(update_id: int, owner: str) -> tuple[ColumnElement[bool], ...]:
-        return (
-            PROCESSED.c.update_id == update_id,
-            PROCESSED.c.owner == owner,
-            PROCESSED.c.state == HANDLING,
-        )
 
     def ping(self) -> None:
         """Raises if the database cannot be reached."""

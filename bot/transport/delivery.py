@@ -37,6 +37,7 @@ from telegram import Update
 from telegram.ext import Application
 
 from bot.conversation import CLAIMED_STATE, PENDING_CLAIM, Conversation, PendingClaim
+from bot.dialog.events import UserState
 from bot.storage.store import UpdateClaim
 from bot.transport.core_thread import in_core
 from bot.transport.handlers import HANDLING_FAILED, RETAKEN, RETRY_LATER, UNSTORABLE
@@ -88,31 +89,18 @@ async def handle_once(
     chat = update.effective_chat
     private = chat is not None and chat.type == "private"
     person = update.effective_user if private else None
+    asked = PendingClaim(update_id, owner, now, lease.stale_before(now))
     pending = None
     claim, state = UpdateClaim.CLAIMED, None
     if private and update.effective_message is not None and update.callback_query is None:
-        # Answered by Handlers.on_message: claimed in the transaction of its turn.
-        pending = PendingClaim(update_id, owner, now, lease.stale_before(now))
+        pending = asked  # answered by Handlers.on_message: claimed in the transaction of its turn
     else:
-        try:
-            claim, state = await in_core(
-                conversation.claim_with_state,
-                update_id,
-                owner,
-                now,
-                lease.stale_before(now),
-                person.id if person is not None else None,
-            )
-        except DBAPIError as exc:
-            log.error("database unreachable: %s", type(exc.orig).__name__)
-            metrics.updates.labels("retry").inc()
+        claimed = await _claim(conversation, asked, person.id if person else None, metrics)
+        if claimed is None:
             return False
-    if claim is UpdateClaim.DONE:
-        metrics.updates.labels("duplicate").inc()
-        return True
-    if claim is UpdateClaim.BUSY:
-        metrics.updates.labels("busy").inc()
-        return False
+        claim, state = claimed
+    if (skipped := _not_ours(claim, metrics)) is not None:
+        return skipped
     failed = HANDLING_FAILED.set(False)
     refused = UNSTORABLE.set(False)
     retaken = RETAKEN.set(claim is UpdateClaim.RETAKEN)
@@ -142,15 +130,16 @@ async def handle_once(
         metrics.updates.labels("retry").inc()
         return False
     if pending is not None:
-        found = pending.found or await _claim_after(conversation, pending, metrics)
+        found = pending.found
         if found is None:
-            return False
-        if found is UpdateClaim.DONE:
-            metrics.updates.labels("duplicate").inc()
-            return True
-        if found is UpdateClaim.BUSY:
-            metrics.updates.labels("busy").inc()
-            return False
+            # No turn took the claim: there was nothing to answer, or the turn failed for
+            # good (its transaction undone) after the person got the apology.
+            claimed = await _claim(conversation, pending, None, metrics)
+            if claimed is None:
+                return False
+            found, _ = claimed
+        if (skipped := _not_ours(found, metrics)) is not None:
+            return skipped
     try:
         if not await _ENDINGS.finish(conversation, update_id, owner, unstorable):
             log.warning("update %s: its claim expired while it was handled", update_id)
@@ -161,26 +150,36 @@ async def handle_once(
     return True
 
 
-async def _claim_after(
-    conversation: Conversation, pending: PendingClaim, metrics: Metrics
-) -> UpdateClaim | None:
-    """The claim of an update whose handling took none: there was nothing to answer, or the
-    turn failed for good (its transaction undone) after the person got the apology. None if
-    the database cannot be reached (the update comes again)."""
+def _not_ours(claim: UpdateClaim, metrics: Metrics) -> bool | None:
+    """What `handle_once` returns for an update it must not answer: True when it is done,
+    False while another worker holds it; None when it is this worker's to answer."""
+    if claim is UpdateClaim.DONE:
+        metrics.updates.labels("duplicate").inc()
+        return True
+    if claim is UpdateClaim.BUSY:
+        metrics.updates.labels("busy").inc()
+        return False
+    return None
+
+
+async def _claim(
+    conversation: Conversation, asked: PendingClaim, user_id: int | None, metrics: Metrics
+) -> tuple[UpdateClaim, UserState | None] | None:
+    """The claim `asked` for, with the state of `user_id` when given; None if the database
+    cannot be reached (the update comes again)."""
     try:
-        found, _ = await in_core(
+        return await in_core(
             conversation.claim_with_state,
-            pending.update_id,
-            pending.owner,
-            pending.now,
-            pending.stale_before,
-            None,
+            asked.update_id,
+            asked.owner,
+            asked.now,
+            asked.stale_before,
+            user_id,
         )
     except DBAPIError as exc:
         log.error("database unreachable: %s", type(exc.orig).__name__)
         metrics.updates.labels("retry").inc()
         return None
-    return found
 
 
 async def _renew(conversation: Conversation, update_id: int, owner: str, every: float) -> None:
